@@ -1,0 +1,92 @@
+"""Entry point of the ``channelhub`` command.
+
+Errors reach a person as one line and a non-zero exit; ``--debug`` (or CHANNELHUB_DEBUG=1)
+shows the traceback instead. Plugins add command groups through ``channelhub_cli``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from core import __version__
+from core.cli import db_cmd, plugins_cmd, worker_cmd
+from core.cli.output import err_console
+from core.errors import ChannelhubError
+from core.logs import configure_logging
+from core.plugins import PluginManager, get_plugin_manager
+from core.settings import get_settings
+
+EXIT_ERROR = 1
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"channelhub {__version__}")
+        raise typer.Exit()
+
+
+def _root_callback(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+) -> None:
+    """channelhub: connect a catalogue to sales channels, carriers and price rules."""
+
+
+def build_app(plugins: PluginManager) -> typer.Typer:
+    """The root command with core's groups and every plugin's."""
+    app = typer.Typer(
+        name="channelhub",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    app.callback()(_root_callback)
+    app.add_typer(plugins_cmd.app, name="plugins")
+    app.add_typer(db_cmd.app, name="db")
+    app.add_typer(worker_cmd.keys_app, name="keys")
+    app.command("worker")(worker_cmd.worker)
+
+    parents: dict[str, typer.Typer] = {}
+    for group in plugins.cli_groups():
+        if group.parent is None:
+            app.add_typer(group.app, name=group.name, help=group.help)
+            continue
+        if group.parent not in parents:
+            parents[group.parent] = typer.Typer(no_args_is_help=True, help=f"{group.parent} commands.")
+        parents[group.parent].add_typer(group.app, name=group.name, help=group.help)
+    for name, parent in parents.items():
+        app.add_typer(parent, name=name)
+    return app
+
+
+def _debug_requested(argv: list[str]) -> bool:
+    return "--debug" in argv or os.environ.get("CHANNELHUB_DEBUG", "") not in ("", "0")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        settings = get_settings()
+        configure_logging(settings.log_level, json=settings.log_json)
+        build_app(get_plugin_manager())(args=args, prog_name="channelhub")
+    except ChannelhubError as exc:
+        if _debug_requested(args):
+            raise
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(EXIT_ERROR)
+    except Exception as exc:
+        if _debug_requested(args):
+            raise
+        err_console.print(
+            f"[red]error:[/red] unexpected {type(exc).__name__}: {exc} "
+            "(run again with --debug for the traceback, and please report it)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(EXIT_ERROR)

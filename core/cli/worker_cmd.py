@@ -1,0 +1,38 @@
+"""``channelhub worker`` and ``channelhub keys``: process-level commands."""
+
+from __future__ import annotations
+
+import typer
+
+from core import crypto
+from core.cli.output import console
+from core.errors import ConfigError
+from core.jobs import broker as jobs_broker
+from core.jobs.worker import run_until_signalled
+from core.plugins import get_plugin_manager
+from core.settings import get_settings
+
+keys_app = typer.Typer(help="Secret keys for credentials at rest.", no_args_is_help=True)
+
+
+def worker(
+    threads: int | None = typer.Option(None, help="Worker threads (default CHANNELHUB_WORKER_THREADS)."),
+) -> None:
+    """Consume jobs from Redis until interrupted. Start as many as you like, anywhere."""
+    settings = get_settings()
+    if settings.embedded:
+        raise ConfigError(
+            "`channelhub worker` needs a shared queue: set CHANNELHUB_REDIS_URL "
+            "(embedded mode runs its workers inside the process that enqueues jobs)"
+        )
+    crypto.get_cipher()  # fail now, not on the first job, if the key is missing
+    broker = jobs_broker.start(settings, get_plugin_manager())
+    count = threads or settings.worker_threads
+    console.print(f"worker started: {count} threads on {settings.redis_url}")
+    run_until_signalled(broker, count)
+
+
+@keys_app.command("generate")
+def generate() -> None:
+    """Print a new key for CHANNELHUB_SECRET_KEY."""
+    typer.echo(crypto.generate_key())

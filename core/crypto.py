@@ -1,0 +1,130 @@
+"""Encryption of credentials at rest, and a mapping type that never shows its values.
+
+Refresh tokens and client secrets are stored Fernet-encrypted (AES-128-CBC + HMAC). The key
+comes from ``CHANNELHUB_SECRET_KEY``; several comma-separated keys allow rotation (the first
+encrypts, all decrypt). In embedded mode a key is generated into a local file on first use.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from core.errors import ConfigError
+from core.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+_KNOWN_SECRET_VALUES: set[str] = set()
+"""Every secret value seen by this process, so the log scrubber can blank it anywhere."""
+
+
+def known_secret_values() -> frozenset[str]:
+    """Secret strings the log processors must never let through."""
+    return frozenset(_KNOWN_SECRET_VALUES)
+
+
+class Secrets(Mapping[str, str]):
+    """Read-only credentials whose ``repr``/``str`` hide the values.
+
+    Constructing one registers its values with the log scrubber, so even a careless
+    ``log.info(f"... {token}")`` elsewhere prints ``***`` instead of the token.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, str] | None = None) -> None:
+        self._values = {str(k): str(v) for k, v in (values or {}).items()}
+        _KNOWN_SECRET_VALUES.update(v for v in self._values.values() if len(v) >= 6)
+
+    def __getitem__(self, key: str) -> str:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return "Secrets(" + ", ".join(f"{k}=***" for k in self._values) + ")"
+
+    __str__ = __repr__
+
+
+def _load_or_create_key_file(path: Path) -> str:
+    """Embedded mode only: one key per working directory, created with mode 0600."""
+    if path.exists():
+        return path.read_text().strip()
+    key = Fernet.generate_key().decode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    log.warning(
+        "generated a new secret key in %s; back it up (credentials cannot be read without it) "
+        "or set CHANNELHUB_SECRET_KEY",
+        path,
+    )
+    return key
+
+
+def _key_material(settings: Settings) -> list[str]:
+    if settings.secret_key is not None:
+        keys = [k.strip() for k in settings.secret_key.get_secret_value().split(",") if k.strip()]
+        if keys:
+            return keys
+    if not settings.embedded:
+        raise ConfigError(
+            "CHANNELHUB_SECRET_KEY is required when CHANNELHUB_REDIS_URL is set (all workers "
+            "must share one key); create one with `channelhub keys generate`"
+        )
+    return [_load_or_create_key_file(settings.key_file)]
+
+
+def build_cipher(settings: Settings) -> MultiFernet:
+    """A cipher over the configured keys, with a clear error for a malformed key."""
+    fernets = []
+    for index, key in enumerate(_key_material(settings), start=1):
+        try:
+            fernets.append(Fernet(key.encode()))
+        except ValueError as exc:
+            raise ConfigError(
+                f"CHANNELHUB_SECRET_KEY: key #{index} is not a valid Fernet key (32 url-safe "
+                "base64 bytes); create one with `channelhub keys generate`"
+            ) from exc
+    return MultiFernet(fernets)
+
+
+@lru_cache(maxsize=1)
+def get_cipher() -> MultiFernet:
+    """The process-wide cipher, built from :func:`core.settings.get_settings` on first use."""
+    return build_cipher(get_settings())
+
+
+def generate_key() -> str:
+    """A fresh key for ``CHANNELHUB_SECRET_KEY``."""
+    return Fernet.generate_key().decode()
+
+
+def encrypt_secrets(values: Mapping[str, str], cipher: MultiFernet | None = None) -> bytes:
+    """Serialise and encrypt credentials for storage."""
+    return (cipher or get_cipher()).encrypt(json.dumps(dict(values), sort_keys=True).encode())
+
+
+def decrypt_secrets(token: bytes, cipher: MultiFernet | None = None) -> Secrets:
+    """Decrypt stored credentials; a wrong key is a configuration error, not a crash."""
+    try:
+        plain = (cipher or get_cipher()).decrypt(token)
+    except InvalidToken as exc:
+        raise ConfigError(
+            "stored credentials cannot be decrypted with the configured secret key; "
+            "set CHANNELHUB_SECRET_KEY to the key they were stored with"
+        ) from exc
+    return Secrets(json.loads(plain))

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 models (:mod:`core.db.models`), sessions, migrations."""

@@ -1,0 +1,94 @@
+"""Alembic, driven from code: core's revisions plus every plugin's own branch.
+
+Core's revisions carry the branch label ``core``. A plugin declares its folder through the
+``channelhub_migrations`` hook; its first revision has ``branch_labels=("<plugin>",)`` and
+``depends_on`` a core revision, so ``upgrade heads`` creates it after core (quetz's scheme).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+
+from core.db.session import get_engine
+from core.errors import ChannelhubError
+from core.plugins import PluginManager
+
+CORE_BRANCH = "core"
+
+
+def _migrations_dir() -> Path:
+    return Path(str(files("migrations")))
+
+
+def alembic_config(plugins: PluginManager, url: str) -> Config:
+    """An in-memory Alembic config with core's and every plugin's version locations."""
+    cfg = Config()
+    root = _migrations_dir()
+    cfg.set_main_option("script_location", str(root))
+    cfg.set_main_option("path_separator", "os")
+    locations = [str(root / "versions")]
+    locations += [str(loc.path) for loc in plugins.migration_locations()]
+    cfg.set_main_option("version_locations", os.pathsep.join(locations))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+@dataclass(frozen=True, slots=True)
+class BranchState:
+    """Where one branch (core or a plugin) stands in a database."""
+
+    branch: str
+    head: str
+    current: str | None
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+
+def _run(cfg: Config, action: str, target: str) -> None:
+    engine = get_engine(cfg.get_main_option("sqlalchemy.url"))
+    try:
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            getattr(command, action)(cfg, target)
+    except CommandError as exc:
+        raise ChannelhubError(f"migration {action} {target} failed: {exc}") from exc
+
+
+def upgrade(plugins: PluginManager, url: str, target: str = "heads") -> None:
+    """Apply core's and every plugin's revisions up to ``target`` (default: all heads)."""
+    _run(alembic_config(plugins, url), "upgrade", target)
+
+
+def downgrade(plugins: PluginManager, url: str, target: str) -> None:
+    """Revert to ``target`` (``base`` removes every table, ``<branch>@base`` one branch)."""
+    _run(alembic_config(plugins, url), "downgrade", target)
+
+
+def branch_states(plugins: PluginManager, url: str) -> list[BranchState]:
+    """For each branch head: its label, the head revision, the database's revision on it."""
+    cfg = alembic_config(plugins, url)
+    script = ScriptDirectory.from_config(cfg)
+    with get_engine(url).connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    states = []
+    for head in script.get_revisions("heads"):
+        assert head is not None
+        lineage = {rev.revision for rev in script.iterate_revisions(head.revision, "base")}
+        labels = set()
+        for rev in script.iterate_revisions(head.revision, "base"):
+            labels |= set(rev.branch_labels)
+        branch = sorted(labels)[0] if labels else head.revision
+        at = next((c for c in current if c in lineage), None)
+        states.append(BranchState(branch, head.revision, at))
+    return sorted(states, key=lambda s: (s.branch != CORE_BRANCH, s.branch))

@@ -1,0 +1,64 @@
+"""Engine and sessions from settings.
+
+SQLite gets the pragmas that make it a reasonable embedded database for a worker pool (WAL,
+foreign keys, a busy timeout); PostgreSQL gets a pre-pinged pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.errors import ConfigError
+from core.settings import get_settings
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url``, with a one-line error when the URL cannot be used."""
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, **kwargs)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError(f"CHANNELHUB_DATABASE_URL {url!r} cannot be used: {exc}") from exc
+
+
+@lru_cache(maxsize=4)
+def get_engine(url: str | None = None) -> Engine:
+    """The process-wide engine for ``url`` (default: the configured database)."""
+    return make_engine(url or get_settings().database_url)
+
+
+def session_factory(url: str | None = None) -> sessionmaker[Session]:
+    return sessionmaker(get_engine(url), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error."""
+    session = session_factory(url)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,211 @@
+"""The hook specifications: the only door between core and plugins.
+
+A plugin is a module (or object) with functions named like the specs below, marked with
+:data:`hookimpl`, and exposed through an entry point in the ``channelhub`` group::
+
+    # pyproject.toml of your distribution
+    [project.entry-points.channelhub]
+    myshop = "myshop_channelhub.plugin"
+
+Every hook is optional. Registration hooks (``channelhub_channel_types``, ``channelhub_carriers``,
+``channelhub_price_rule_types``, ``channelhub_migrations``, ``channelhub_cli``,
+``channelhub_actors``) are called once when the plugin manager starts and return an iterable of
+typed values; keys must be unique across all plugins. Decision hooks (``channelhub_select_carrier``,
+``channelhub_compute_price``) are ``firstresult``: the first plugin returning something other than
+``None`` wins. ``channelhub_quote_rates`` collects quotes from every plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import pluggy
+
+from core.dto import (
+    CarrierDecision,
+    PriceDecision,
+    PriceRuleSpec,
+    PricingInput,
+    RateQuote,
+    RateRequest,
+)
+from core.types import (
+    ActorSpec,
+    Carrier,
+    ChannelType,
+    CliGroup,
+    MigrationLocation,
+    PriceRuleType,
+)
+
+PROJECT = "channelhub"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+class ChannelhubSpecs:
+    """All hook specifications, in one class (the plugin manager registers it once)."""
+
+    # ---------------------------------------------------------------- channel family
+    @hookspec
+    def channelhub_channel_types(self) -> Iterable[ChannelType]:  # type: ignore[empty-body]
+        """Register the sales channel types this plugin provides.
+
+        Called once at start-up. Return :class:`core.types.ChannelType` values; ``key`` must
+        be unique across plugins (it is what ``channelhub integrations add KEY`` takes).
+
+        Example::
+
+            from pydantic import BaseModel
+            from core.hookspecs import hookimpl
+            from core.types import ChannelType, Marketplace
+
+            class MyShopSettings(BaseModel):
+                history_days: int = 30
+
+            @hookimpl
+            def channelhub_channel_types():
+                yield ChannelType(
+                    key="myshop",
+                    display_name="My Shop",
+                    marketplaces=(Marketplace("MAIN", "My Shop", "main", "GB", "GBP", "en", "EU"),),
+                    settings_model=MyShopSettings,
+                    credential_fields=("api_key",),
+                    connector_factory=lambda ctx: MyShopConnector(ctx),
+                )
+        """
+
+    # ---------------------------------------------------------------- carrier family
+    @hookspec
+    def channelhub_carriers(self) -> Iterable[Carrier]:  # type: ignore[empty-body]
+        """Register the carriers this plugin can quote and ship with.
+
+        Called once at start-up. ``code`` must be unique across plugins.
+
+        Example::
+
+            @hookimpl
+            def channelhub_carriers():
+                yield Carrier("gls", "GLS", services=(CarrierService("std", "Standard"),))
+        """
+
+    @hookspec
+    def channelhub_quote_rates(self, request: RateRequest) -> Iterable[RateQuote]:  # type: ignore[empty-body]
+        """Quote every carrier of this plugin that serves ``request.destination``.
+
+        Called for each order that needs a carrier, before ``channelhub_select_carrier``.
+        Return one :class:`core.dto.RateQuote` per carrier service that can ship it (a carrier
+        with no quote does not serve the destination). Core drops quotes for carriers the host
+        has disabled for the area. All plugins' quotes are collected.
+
+        Example::
+
+            @hookimpl
+            def channelhub_quote_rates(request):
+                if request.destination.country_code == "ES":
+                    yield RateQuote("gls", "std", "ES-MAINLAND",
+                                    Money(Decimal("4.50"), "EUR"), transit_days=2)
+        """
+
+    @hookspec(firstresult=True)
+    def channelhub_select_carrier(
+        self, request: RateRequest, candidates: Sequence[RateQuote]
+    ) -> CarrierDecision | None:
+        """Choose the carrier for one order among ``candidates`` (enabled carriers' quotes).
+
+        ``firstresult``: the first plugin returning a decision wins. Return ``None`` to leave
+        the choice to others; if nobody decides (or there are no candidates) the order goes to
+        Pending review, listing the carriers that could serve it if enabled.
+
+        Example::
+
+            @hookimpl
+            def channelhub_select_carrier(request, candidates):
+                if not candidates:
+                    return None
+                best = min(candidates, key=lambda q: q.price.amount)
+                return CarrierDecision(best.carrier_code, best.service_code, "cheapest")
+        """
+
+    # ---------------------------------------------------------------- pricing family
+    @hookspec
+    def channelhub_price_rule_types(self) -> Iterable[PriceRuleType]:  # type: ignore[empty-body]
+        """Register price-rule types an admin can configure (``channelhub rules add TYPE``).
+
+        Called once at start-up; ``key`` unique across plugins. ``params_model`` (pydantic)
+        validates a rule's parameters when it is added, so bad input names the field.
+
+        Example::
+
+            class Markup(BaseModel):
+                percent: Decimal
+
+            @hookimpl
+            def channelhub_price_rule_types():
+                yield PriceRuleType("markup", "Markup", "Adds a percentage to the RRP", Markup)
+        """
+
+    @hookspec(firstresult=True)
+    def channelhub_compute_price(
+        self, product: PricingInput, rules: Sequence[PriceRuleSpec]
+    ) -> PriceDecision | None:
+        """Compute one product's listing price from the enabled ``rules`` (priority order).
+
+        ``firstresult``: the first non-``None`` decision wins. When no plugin decides, core
+        uses the product's RRP. Called for previews and for applying prices, so it must be
+        pure: no I/O, no writes.
+
+        Example::
+
+            @hookimpl
+            def channelhub_compute_price(product, rules):
+                if product.rrp is None:
+                    return None
+                price = (product.rrp * Decimal("1.10")).quantize(Decimal("0.01"))
+                return PriceDecision(Money(price, product.currency), None, "RRP + 10%")
+        """
+
+    # ---------------------------------------------------------------- infrastructure
+    @hookspec
+    def channelhub_migrations(self) -> Iterable[MigrationLocation]:  # type: ignore[empty-body]
+        """Declare the folder holding this plugin's Alembic revisions.
+
+        The first revision must carry ``branch_labels = ("<branch>",)`` and
+        ``depends_on = "core@head"``-style dependency on a core revision, so
+        ``channelhub db upgrade`` creates the plugin's tables after core's.
+
+        Example::
+
+            @hookimpl
+            def channelhub_migrations():
+                yield MigrationLocation("myshop", Path(__file__).parent / "migrations")
+        """
+
+    @hookspec
+    def channelhub_cli(self) -> Iterable[CliGroup]:  # type: ignore[empty-body]
+        """Add command groups to the ``channelhub`` CLI.
+
+        Example (adds ``channelhub sandbox myshop serve``)::
+
+            app = typer.Typer()
+
+            @app.command()
+            def serve(port: int = 8765) -> None: ...
+
+            @hookimpl
+            def channelhub_cli():
+                yield CliGroup("myshop", app, help="My Shop sandbox", parent="sandbox")
+        """
+
+    @hookspec
+    def channelhub_actors(self) -> Iterable[ActorSpec]:  # type: ignore[empty-body]
+        """Contribute background jobs, declared on the broker chosen at start-up.
+
+        Actors must be idempotent (delivery is at least once) and take ids, never objects.
+
+        Example::
+
+            @hookimpl
+            def channelhub_actors():
+                yield ActorSpec("myshop_refresh", refresh_catalogue, queue="myshop")
+        """

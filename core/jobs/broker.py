@@ -1,0 +1,74 @@
+"""Broker selection and actor declaration.
+
+Actors are declared here, on the broker picked from settings, instead of with module-level
+``@dramatiq.actor`` decorators: a decorator binds to whatever global broker exists at import
+time (RabbitMQ by default), which is exactly the hidden coupling we want to avoid.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import Retries
+
+from core.errors import ThrottledError, TransientChannelError
+from core.jobs.actors import CORE_ACTORS
+from core.plugins import PluginManager
+from core.settings import Settings
+from core.types import ActorSpec
+
+MAX_RETRIES = 20
+MIN_BACKOFF_MS = 5_000
+MAX_BACKOFF_MS = 15 * 60_000
+
+
+def retry_transient(retries: int, exc: BaseException) -> bool:
+    """Retry only what can succeed later: throttles and temporary channel failures.
+
+    Anything else is a bug or bad data; retrying it would only repeat the failure (and for
+    Redis, hide it for hours).
+    """
+    return retries < MAX_RETRIES and isinstance(exc, ThrottledError | TransientChannelError)
+
+
+def create_broker(settings: Settings) -> dramatiq.Broker:
+    """Redis broker for many workers on many machines, or an in-process one (embedded)."""
+    broker: dramatiq.Broker
+    if settings.redis_url:
+        broker = RedisBroker(url=settings.redis_url, namespace="channelhub")  # type: ignore[no-untyped-call]
+    else:
+        broker = StubBroker()
+        broker.emit_after("process_boot")
+    for middleware in broker.middleware:
+        if isinstance(middleware, Retries):
+            middleware.retry_when = retry_transient
+            middleware.min_backoff = MIN_BACKOFF_MS
+            middleware.max_backoff = MAX_BACKOFF_MS
+    return broker
+
+
+def declare_actors(broker: dramatiq.Broker, specs: list[ActorSpec]) -> None:
+    """Declare each actor on ``broker`` (names are unique; a repeat is a programming error)."""
+    for spec in specs:
+        dramatiq.Actor(
+            spec.fn,
+            broker=broker,
+            actor_name=spec.name,
+            queue_name=spec.queue,
+            priority=0,
+            options=dict(spec.options),
+        )
+
+
+def start(settings: Settings, plugins: PluginManager) -> dramatiq.Broker:
+    """Pick the broker, make it the global one, declare core's and plugins' actors."""
+    broker = create_broker(settings)
+    dramatiq.set_broker(broker)
+    declare_actors(broker, [*CORE_ACTORS, *plugins.actors()])
+    return broker
+
+
+def enqueue(broker: dramatiq.Broker, actor_name: str, *args: object) -> dramatiq.Message[object]:
+    """Send a message to a declared actor by name (messages carry ids, never objects)."""
+    return broker.get_actor(actor_name).send(*args)

@@ -1,0 +1,71 @@
+"""Settings from the environment (prefix ``CHANNELHUB_``), read once per process.
+
+With nothing set, channelhub runs embedded: a SQLite file in the working directory and an
+in-process broker. Setting ``CHANNELHUB_DATABASE_URL`` (PostgreSQL) and ``CHANNELHUB_REDIS_URL``
+turns it into a service of many workers on many machines.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of a channelhub process. Field names map to ``CHANNELHUB_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="CHANNELHUB_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///channelhub.db",
+        description="SQLAlchemy URL; postgresql:// URLs use the psycopg 3 driver.",
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis URL; unset means embedded mode (in-process broker)."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Fernet key(s) encrypting credentials at rest, comma-separated, newest first. "
+            "Required with a Redis URL; generated into key_file in embedded mode."
+        ),
+    )
+    key_file: Path = Field(
+        default=Path("channelhub.key"),
+        description="Where embedded mode keeps its generated secret key.",
+    )
+    worker_threads: int = Field(default=4, ge=1, le=64)
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _use_psycopg3(cls, url: str) -> str:
+        """Plain ``postgresql://`` would pick psycopg2, which we do not ship."""
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+    @field_validator("redis_url")
+    @classmethod
+    def _empty_is_unset(cls, url: str | None) -> str | None:
+        return url or None
+
+    @property
+    def embedded(self) -> bool:
+        """True when no Redis is configured: one process, in-process broker."""
+        return self.redis_url is None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings. Tests call ``get_settings.cache_clear()`` after changing env."""
+    return Settings()

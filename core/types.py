@@ -1,0 +1,176 @@
+"""What plugins register: channel types, carriers, price-rule types, migrations, CLI groups,
+and the :class:`ChannelConnector` protocol every channel implements.
+
+Each registration is a frozen dataclass with a ``name``-like key; the plugin manager refuses
+two plugins claiming the same key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel
+
+from core.crypto import Secrets
+from core.dto import (
+    ChannelProduct,
+    ConfirmationResult,
+    FulfilmentPage,
+    InventoryLevel,
+    OrdersPage,
+    PriceUpdate,
+    PushResult,
+    QuantityUpdate,
+    ShipmentConfirmation,
+)
+
+if TYPE_CHECKING:
+    import typer
+
+
+@runtime_checkable
+class ChannelConnector(Protocol):
+    """One integration's live connection to a sales channel.
+
+    Core calls it from workers (possibly several at once for different streams) and never
+    keeps it across jobs. Methods raise :class:`core.errors.ChannelAuthError` when the channel
+    refuses the credentials, :class:`core.errors.ThrottledError` when throttled past the
+    connector's own retries, and :class:`core.errors.TransientChannelError` for 5xx/timeouts.
+    """
+
+    def verify_credentials(self) -> None:
+        """Make one cheap authenticated call; return normally if the credentials work."""
+
+    def fetch_orders(self, cursor: str | None, *, since: datetime) -> Iterator[OrdersPage]:
+        """Orders created or updated after ``cursor`` (or after ``since`` when there is none).
+
+        Yield pages in order; each page's ``cursor`` resumes right after it. Re-fetching from
+        an older cursor must return the same orders again (core upserts).
+        """
+
+    def fetch_products(self) -> Iterator[Sequence[ChannelProduct]]:
+        """Every listing on the channel, in batches (MFN, with the channel's price)."""
+
+    def fetch_inventory(self) -> Iterator[Sequence[InventoryLevel]]:
+        """Channel-held stock (FBA), in batches. Yield nothing if the channel holds none."""
+
+    def push_quantities(self, updates: Sequence[QuantityUpdate]) -> PushResult:
+        """Set quantities in bulk; one :class:`SkuResult` per update."""
+
+    def push_prices(self, updates: Sequence[PriceUpdate]) -> PushResult:
+        """Set prices in bulk; one :class:`SkuResult` per update."""
+
+    def confirm_shipments(
+        self, confirmations: Sequence[ShipmentConfirmation]
+    ) -> Sequence[ConfirmationResult]:
+        """Tell the channel orders shipped, batching calls as the channel allows."""
+
+    def fetch_fulfilment_updates(self, cursor: str | None) -> Iterator[FulfilmentPage]:
+        """Tracking for channel-fulfilled (MCF) orders since ``cursor``."""
+
+    def close(self) -> None:
+        """Release connections. Called once when the job ends."""
+
+
+@dataclass(frozen=True, slots=True)
+class Marketplace:
+    """One storefront of a channel (Amazon has one per country)."""
+
+    code: str  # what people type: "UK", "DE"
+    name: str
+    channel_id: str  # the channel's own id, e.g. Amazon's marketplace id
+    country_code: str
+    currency: str
+    language: str
+    region: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorContext:
+    """Everything a connector factory gets to build a connector for one integration."""
+
+    integration_id: int
+    alias: str
+    marketplace: Marketplace
+    settings: BaseModel
+    credentials: Secrets
+    redis_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelType:
+    """A kind of sales channel a plugin provides.
+
+    ``settings_model`` validates the integration's options (history window, handling time...);
+    ``credential_fields`` names what is stored encrypted; ``connector_factory`` builds a
+    :class:`ChannelConnector` for one integration.
+    """
+
+    key: str
+    display_name: str
+    marketplaces: tuple[Marketplace, ...]
+    settings_model: type[BaseModel]
+    credential_fields: tuple[str, ...]
+    connector_factory: Callable[[ConnectorContext], ChannelConnector]
+
+    def marketplace(self, code: str) -> Marketplace | None:
+        wanted = code.upper()
+        return next((m for m in self.marketplaces if m.code == wanted), None)
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierService:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Carrier:
+    """A shipping carrier a plugin can quote and select."""
+
+    code: str
+    name: str
+    services: tuple[CarrierService, ...]
+    tracking: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRuleType:
+    """A kind of price rule an admin can configure; ``params_model`` validates its settings."""
+
+    key: str
+    name: str
+    description: str
+    params_model: type[BaseModel]
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationLocation:
+    """A folder of Alembic revisions owned by a plugin (its own branch, see the guide)."""
+
+    branch: str
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class CliGroup:
+    """A command group a plugin adds: ``channelhub [parent] <name> ...``."""
+
+    name: str
+    app: typer.Typer
+    help: str = ""
+    parent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActorSpec:
+    """A background job a plugin contributes; declared on the broker chosen at start-up."""
+
+    name: str
+    fn: Callable[..., Any]
+    queue: str = "default"
+    options: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""The amazon plugin for channelhub."""

@@ -1,0 +1,1 @@
+"""Hook implementations of the Amazon channel plugin (registered by entry point ``amazon``)."""

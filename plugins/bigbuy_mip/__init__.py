@@ -1,0 +1,1 @@
+"""The bigbuy_mip plugin for channelhub."""

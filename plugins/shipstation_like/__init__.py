@@ -1,0 +1,1 @@
+"""The shipstation_like plugin for channelhub."""

@@ -1,0 +1,2 @@
+"""Hook implementations of the ShipStation-like fulfilment plugin (entry point
+``shipstation_like``)."""
