@@ -15,7 +15,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 
 from core.db.session import get_engine
@@ -75,20 +75,39 @@ def downgrade(plugins: PluginManager, url: str, target: str) -> None:
     _run(alembic_config(plugins, url), "downgrade", target)
 
 
+def _own_chain(script: ScriptDirectory, head: str) -> list[Script]:
+    """Revisions from ``head`` down its own ``down_revision`` links, not its ``depends_on``.
+
+    A plugin branch depends on core; following dependencies would make it look like core.
+    """
+    chain: list[Script] = []
+    pending = [head]
+    while pending:
+        rev = script.get_revision(pending.pop())
+        if rev is None or rev in chain:
+            continue
+        chain.append(rev)
+        pending.extend(rev._versioned_down_revisions)
+    return chain
+
+
 def branch_states(plugins: PluginManager, url: str) -> list[BranchState]:
-    """For each branch head: its label, the head revision, the database's revision on it."""
+    """For each labelled branch (core, then plugins): its head and the database's revision on it."""
     cfg = alembic_config(plugins, url)
     script = ScriptDirectory.from_config(cfg)
     with get_engine(url).connect() as connection:
         current = set(MigrationContext.configure(connection).get_current_heads())
+    applied = (
+        {rev.revision for rev in script.iterate_revisions(tuple(current), "base") if rev is not None}
+        if current
+        else set()
+    )
+    labels = sorted({label for rev in script.walk_revisions() for label in rev.branch_labels})
     states = []
-    for head in script.get_revisions("heads"):
+    for label in labels:
+        head = script.get_revision(f"{label}@head")
         assert head is not None
-        lineage = {rev.revision for rev in script.iterate_revisions(head.revision, "base")}
-        labels = set()
-        for rev in script.iterate_revisions(head.revision, "base"):
-            labels |= set(rev.branch_labels)
-        branch = sorted(labels)[0] if labels else head.revision
-        at = next((c for c in current if c in lineage), None)
-        states.append(BranchState(branch, head.revision, at))
+        chain = _own_chain(script, head.revision)  # newest first
+        at = next((rev.revision for rev in chain if rev.revision in applied), None)
+        states.append(BranchState(label, head.revision, at))
     return sorted(states, key=lambda s: (s.branch != CORE_BRANCH, s.branch))
