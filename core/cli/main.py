@@ -38,7 +38,12 @@ def _root_callback(
 
 
 def build_app(plugins: PluginManager) -> typer.Typer:
-    """The root command with core's groups and every plugin's."""
+    """The root command with core's groups and every plugin's.
+
+    A plugin group whose name matches an existing group (``orders``, say) adds its commands
+    to that group, so a carrier plugin's ``orders pending`` sits beside core's ``orders list``.
+    A group with a ``parent`` nests under it (``sandbox amazon serve``).
+    """
     app = typer.Typer(
         name="channelhub",
         no_args_is_help=True,
@@ -46,21 +51,31 @@ def build_app(plugins: PluginManager) -> typer.Typer:
         add_completion=False,
     )
     app.callback()(_root_callback)
-    app.add_typer(plugins_cmd.app, name="plugins")
-    app.add_typer(db_cmd.app, name="db")
-    app.add_typer(worker_cmd.keys_app, name="keys")
     app.command("worker")(worker_cmd.worker)
+    groups: dict[str, typer.Typer] = {
+        "plugins": plugins_cmd.app,
+        "db": db_cmd.app,
+        "keys": worker_cmd.keys_app,
+    }
+    helps: dict[str, str] = {
+        "plugins": "Installed plugins and what they provide.",
+        "db": "Database schema: upgrade, downgrade, current.",
+        "keys": "Encryption keys for stored credentials.",
+    }
 
-    parents: dict[str, typer.Typer] = {}
+    def group_named(name: str, help_text: str) -> typer.Typer:
+        if name not in groups:
+            groups[name] = typer.Typer(no_args_is_help=True)
+            helps[name] = help_text or f"{name} commands."
+        return groups[name]
+
     for group in plugins.cli_groups():
         if group.parent is None:
-            app.add_typer(group.app, name=group.name, help=group.help)
-            continue
-        if group.parent not in parents:
-            parents[group.parent] = typer.Typer(no_args_is_help=True, help=f"{group.parent} commands.")
-        parents[group.parent].add_typer(group.app, name=group.name, help=group.help)
-    for name, parent in parents.items():
-        app.add_typer(parent, name=name)
+            group_named(group.name, group.help).add_typer(group.app)
+        else:
+            group_named(group.parent, "").add_typer(group.app, name=group.name, help=group.help)
+    for name, typer_app in groups.items():
+        app.add_typer(typer_app, name=name, help=helps.get(name))
     return app
 
 
