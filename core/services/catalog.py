@@ -1,0 +1,141 @@
+"""Stock and price changes in the hub, and the outbox rows that carry them to channels.
+
+The hub is the truth for stock and listing prices. Every change is written together with
+the outbox rows that will tell each channel, in the same transaction, so a crash can lose
+neither the change nor the notice of it (the transactional outbox pattern). The outbound
+stream later coalesces rows per SKU and sends them in bulk.
+
+Quantities pushed are *available* stock: on hand minus units committed to unshipped orders
+from every channel, never below zero, so two channels cannot sell the same unit. FBA listings
+are never pushed: Amazon owns that stock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.db.models import (
+    Listing,
+    Order,
+    OrderItem,
+    OrderStatus,
+    OutboxEntry,
+    OutboxKind,
+    Product,
+)
+from core.dto import Fulfilment
+from core.errors import InputError, NotFoundError
+
+UNSHIPPED = (
+    OrderStatus.AWAITING_PAYMENT,
+    OrderStatus.AWAITING_SHIPMENT,
+    OrderStatus.PENDING_REVIEW,
+    OrderStatus.ON_HOLD,
+)
+"""Order statuses whose units are still committed (taken from stock, not yet shipped)."""
+
+
+def get_product(session: Session, sku: str) -> Product:
+    product = session.scalar(select(Product).where(Product.sku == sku))
+    if product is None:
+        raise NotFoundError(f"no product with SKU {sku!r} (import products first, or check the SKU)")
+    return product
+
+
+def committed_units(session: Session, product_ids: Iterable[int]) -> dict[int, int]:
+    """Units of each product on unshipped MFN orders of every integration."""
+    ids = list(product_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(OrderItem.product_id, func.sum(OrderItem.quantity))
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(
+            OrderItem.product_id.in_(ids),
+            Order.status.in_(UNSHIPPED),
+            Order.fulfilment == Fulfilment.MFN,
+        )
+        .group_by(OrderItem.product_id)
+    )
+    return {product_id: int(units) for product_id, units in rows if product_id is not None}
+
+
+def available(product: Product, committed: int) -> int:
+    return max(product.stock_on_hand - committed, 0)
+
+
+def enqueue_quantities(session: Session, product_ids: Iterable[int]) -> int:
+    """Queue the current available quantity of each product for every MFN listing of it.
+
+    Called after anything that moves available stock: a stock edit, an imported or cancelled
+    order. Returns the number of outbox rows written.
+    """
+    ids = sorted(set(product_ids))
+    if not ids:
+        return 0
+    committed = committed_units(session, ids)
+    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids)))}
+    listings = session.scalars(
+        select(Listing).where(Listing.product_id.in_(ids), Listing.fulfilment == Fulfilment.MFN)
+    )
+    rows = [
+        OutboxEntry(
+            integration_id=listing.integration_id,
+            kind=OutboxKind.QUANTITY,
+            sku=listing.channel_sku,
+            quantity=available(products[listing.product_id], committed.get(listing.product_id, 0)),
+        )
+        for listing in listings
+    ]
+    session.add_all(rows)
+    return len(rows)
+
+
+def set_stock(session: Session, sku: str, quantity: int) -> Product:
+    """Set the units on hand of a product and queue the new available quantity everywhere."""
+    if quantity < 0:
+        raise InputError("quantity", f"must be 0 or more, got {quantity}")
+    product = get_product(session, sku)
+    product.stock_on_hand = quantity
+    session.flush()
+    enqueue_quantities(session, [product.id])
+    return product
+
+
+def set_price(
+    session: Session, sku: str, amount: Decimal, *, integration_ids: Iterable[int] | None = None
+) -> list[OutboxEntry]:
+    """Queue a listing price for a product on its integrations (all, or the ones given).
+
+    The price is in each listing's own currency: channelhub never converts money.
+    """
+    if not amount.is_finite() or amount < 0:
+        raise InputError("amount", f"must be a price of 0 or more, got {amount}")
+    product = get_product(session, sku)
+    query = select(Listing).where(Listing.product_id == product.id)
+    if integration_ids is not None:
+        query = query.where(Listing.integration_id.in_(list(integration_ids)))
+    rows = [enqueue_price(session, listing, amount) for listing in session.scalars(query)]
+    if not rows:
+        raise NotFoundError(f"product {sku!r} is not listed on any integration to price")
+    return rows
+
+
+def enqueue_price(session: Session, listing: Listing, amount: Decimal) -> OutboxEntry:
+    """Queue one listing's new price (used by price rules as well as manual edits)."""
+    currency = listing.currency or listing.product.currency
+    if currency is None:
+        raise InputError("currency", f"listing {listing.channel_sku!r} has no currency to price in")
+    row = OutboxEntry(
+        integration_id=listing.integration_id,
+        kind=OutboxKind.PRICE,
+        sku=listing.channel_sku,
+        price=amount,
+        currency=currency,
+    )
+    session.add(row)
+    return row
