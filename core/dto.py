@@ -207,7 +207,13 @@ class ShipmentLine:
 
 @dataclass(frozen=True, slots=True)
 class ShipmentConfirmation:
-    """Tell the channel an order shipped. ``idempotency_key`` is stable across retries."""
+    """Tell the channel an order shipped. ``idempotency_key`` is stable across retries.
+
+    ``possibly_sent`` is True when an earlier attempt may have reached the channel (its worker
+    died between sending and recording the answer). The connector must then ask the channel
+    whether the order is already confirmed before sending again, so a retry never notifies
+    twice, even on channels without idempotency keys.
+    """
 
     channel_order_id: str
     idempotency_key: str
@@ -217,6 +223,7 @@ class ShipmentConfirmation:
     carrier_name: str | None = None
     service: str | None = None
     tracking_number: str | None = None
+    possibly_sent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +234,7 @@ class ConfirmationResult:
     ok: bool
     error: str | None = None
     permanent: bool = False
+    already_confirmed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
