@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEFAULT_DATABASE_URL = "sqlite:///channelhub.db"
+
 
 class Settings(BaseSettings):
     """Every knob of a channelhub process. Field names map to ``CHANNELHUB_<NAME>``."""
@@ -20,7 +22,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHANNELHUB_", extra="ignore")
 
     database_url: str = Field(
-        default="sqlite:///channelhub.db",
+        default=DEFAULT_DATABASE_URL,
         description="SQLAlchemy URL; postgresql:// URLs use the psycopg 3 driver.",
     )
     redis_url: str | None = Field(
@@ -44,7 +46,9 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _use_psycopg3(cls, url: str) -> str:
-        """Plain ``postgresql://`` would pick psycopg2, which we do not ship."""
+        """Plain ``postgresql://`` would pick psycopg2, which we do not ship; empty is the default."""
+        if not url.strip():
+            return DEFAULT_DATABASE_URL
         for prefix in ("postgresql://", "postgres://"):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix) :]

@@ -171,7 +171,7 @@ def test_unknown_channel_type_names_the_available_ones() -> None:
 
 
 def test_core_never_imports_a_plugin() -> None:
-    core = Path(__file__).resolve().parents[1] / "core"
+    core = Path(__file__).resolve().parents[2] / "core"
     offenders = [
         f"{path}:{n}"
         for path in core.rglob("*.py")
