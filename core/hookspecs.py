@@ -183,7 +183,12 @@ class ChannelhubSpecs:
 
     @hookspec
     def channelhub_cli(self) -> Iterable[CliGroup]:  # type: ignore[empty-body]
-        """Add command groups to the ``channelhub`` CLI.
+        """Add commands to the ``channelhub`` CLI.
+
+        Each :class:`CliGroup` names a group path, ``parent`` (a space-separated path or None)
+        then ``name``; the commands of its Typer ``app`` are merged into the group at that
+        path, which is created if missing. So a plugin extends core's groups (``orders``)
+        and several channel plugins can each add their command under ``integrations add``.
 
         Example (adds ``channelhub sandbox myshop serve``)::
 

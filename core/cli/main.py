@@ -12,7 +12,7 @@ import sys
 import typer
 
 from core import __version__
-from core.cli import db_cmd, plugins_cmd, worker_cmd
+from core.cli import commands as core_commands
 from core.cli.output import err_console
 from core.errors import ChannelhubError
 from core.logs import configure_logging
@@ -40,9 +40,11 @@ def _root_callback(
 def build_app(plugins: PluginManager) -> typer.Typer:
     """The root command with core's groups and every plugin's.
 
-    A plugin group whose name matches an existing group (``orders``, say) adds its commands
-    to that group, so a carrier plugin's ``orders pending`` sits beside core's ``orders list``.
-    A group with a ``parent`` nests under it (``sandbox amazon serve``).
+    A plugin's :class:`~core.types.CliGroup` names a group path: ``parent`` (itself a path
+    such as ``"integrations add"``) plus ``name``. The plugin's commands are merged into the
+    group at that path, created when missing, so ``orders pending`` from a carrier plugin
+    sits beside core's ``orders list``, and two channel plugins can each add a command under
+    ``integrations add``.
     """
     app = typer.Typer(
         name="channelhub",
@@ -51,31 +53,29 @@ def build_app(plugins: PluginManager) -> typer.Typer:
         add_completion=False,
     )
     app.callback()(_root_callback)
-    app.command("worker")(worker_cmd.worker)
-    groups: dict[str, typer.Typer] = {
-        "plugins": plugins_cmd.app,
-        "db": db_cmd.app,
-        "keys": worker_cmd.keys_app,
-    }
-    helps: dict[str, str] = {
-        "plugins": "Installed plugins and what they provide.",
-        "db": "Database schema: upgrade, downgrade, current.",
-        "keys": "Encryption keys for stored credentials.",
-    }
+    for name, command in core_commands.COMMANDS.items():
+        app.command(name)(command)
+    groups: dict[tuple[str, ...], typer.Typer] = {}
+    helps: dict[tuple[str, ...], str | None] = {}
+    for name, (typer_app, help_text) in core_commands.GROUPS.items():
+        groups[tuple(name.split())] = typer_app
+        helps[tuple(name.split())] = help_text
 
-    def group_named(name: str, help_text: str) -> typer.Typer:
-        if name not in groups:
-            groups[name] = typer.Typer(no_args_is_help=True)
-            helps[name] = help_text or f"{name} commands."
-        return groups[name]
+    def group_at(path: tuple[str, ...], help_text: str | None) -> typer.Typer:
+        if path not in groups:
+            groups[path] = typer.Typer(no_args_is_help=True)
+            helps[path] = help_text or f"{' '.join(path)} commands."
+        return groups[path]
 
     for group in plugins.cli_groups():
-        if group.parent is None:
-            group_named(group.name, group.help).add_typer(group.app)
-        else:
-            group_named(group.parent, "").add_typer(group.app, name=group.name, help=group.help)
-    for name, typer_app in groups.items():
-        app.add_typer(typer_app, name=name, help=helps.get(name))
+        path = (*(group.parent or "").split(), *group.name.split())
+        for depth in range(1, len(path)):
+            group_at(path[:depth], None)
+        group_at(path, group.help).add_typer(group.app)
+    # attach deepest first so each child is complete when added to its parent
+    for path in sorted(groups, key=len, reverse=True):
+        parent = app if len(path) == 1 else groups[path[:-1]]
+        parent.add_typer(groups[path], name=path[-1], help=helps.get(path))
     return app
 
 

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from plugins.amazon.operations import OPERATIONS, Operation, operation
+from tests.amazon.models import MODELS, needs_models
 
-MODELS = Path(__file__).resolve().parents[2].parent / "shared" / "amazon-models"
 PLAN_ROW = re.compile(r"\|\s*([\d.]+)\s*\|\s*(\d+)\s*\|")
-
-needs_models = pytest.mark.skipif(
-    not MODELS.is_dir(), reason=f"Amazon models not found at {MODELS}; plan checks skipped"
-)
 
 
 @needs_models

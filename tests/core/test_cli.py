@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, inspect
 
 from core import __version__
 from core.cli.main import main
-from core.settings import Settings
+from core.settings import Settings, get_settings
 
 
 def run_cli(
@@ -55,8 +55,10 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 
 
 def test_worker_explains_that_embedded_mode_needs_no_worker(
-    env: Settings, capsys: pytest.CaptureFixture[str]
+    env: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("CHANNELHUB_REDIS_URL", raising=False)
+    get_settings.cache_clear()
     with pytest.raises(SystemExit) as exit_info:
         main(["worker"])
     assert exit_info.value.code == 1

@@ -189,3 +189,49 @@ def test_every_hook_spec_is_documented_with_an_example() -> None:
     for name in specs:
         doc = getattr(ChannelhubSpecs, name).__doc__ or ""
         assert "Example" in doc and "@hookimpl" in doc, name
+
+
+def test_plugin_command_groups_merge_and_nest(env: object) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from core.cli.main import build_app
+    from core.hookspecs import hookimpl
+    from core.types import CliGroup
+
+    def command_app(name: str) -> typer.Typer:
+        sub = typer.Typer()
+        sub.command(name)(lambda: typer.echo(f"ran {name}"))
+        return sub
+
+    class First:
+        @hookimpl
+        def channelhub_cli(self) -> list[CliGroup]:
+            return [
+                CliGroup(name="orders", app=command_app("pending")),
+                CliGroup(name="add", parent="integrations", app=command_app("amazon")),
+            ]
+
+    class Second:
+        @hookimpl
+        def channelhub_cli(self) -> list[CliGroup]:
+            return [
+                CliGroup(name="orders", app=command_app("hold")),
+                CliGroup(name="add", parent="integrations", app=command_app("shopify")),
+            ]
+
+    manager = PluginManager()
+    manager.register(First(), "first")
+    manager.register(Second(), "second")
+    app = build_app(manager)
+    runner = CliRunner()
+    for args, out in [
+        (["orders", "pending"], "ran pending"),
+        (["orders", "hold"], "ran hold"),
+        (["integrations", "add", "amazon"], "ran amazon"),
+        (["integrations", "add", "shopify"], "ran shopify"),
+        (["db", "--help"], "upgrade"),
+    ]:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args, result.output)
+        assert out in result.output
