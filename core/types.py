@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -168,9 +168,14 @@ class CliGroup:
 
 @dataclass(frozen=True, slots=True)
 class ActorSpec:
-    """A background job a plugin contributes; declared on the broker chosen at start-up."""
+    """A background job a plugin contributes; declared on the broker chosen at start-up.
+
+    With ``every`` set, ``channelhub scheduler`` enqueues it (without arguments) once per
+    period, e.g. a daily redaction pass or a notification retry loop every minute.
+    """
 
     name: str
     fn: Callable[..., Any]
     queue: str = "default"
     options: dict[str, Any] = field(default_factory=dict)
+    every: timedelta | None = None

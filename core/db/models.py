@@ -380,3 +380,13 @@ class SyncError(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+
+
+class ScheduledJob(Base):
+    """When a periodic job (an actor with ``every``) is next due; booked like a stream slot."""
+
+    __tablename__ = "scheduled_jobs"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    next_run_at: Mapped[datetime | None]
+    last_enqueued_at: Mapped[datetime | None]

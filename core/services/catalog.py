@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.db.base import utcnow
 from core.db.models import (
     Listing,
     Order,
@@ -29,6 +30,7 @@ from core.db.models import (
 )
 from core.dto import Fulfilment
 from core.errors import InputError, NotFoundError
+from core.services.stream_lock import dialect_insert
 
 UNSHIPPED = (
     OrderStatus.AWAITING_PAYMENT,
@@ -44,6 +46,33 @@ def get_product(session: Session, sku: str) -> Product:
     if product is None:
         raise NotFoundError(f"no product with SKU {sku!r} (import products first, or check the SKU)")
     return product
+
+
+def product_ids_for(session: Session, skus: set[str], titles: dict[str, str | None]) -> dict[str, int]:
+    """Hub product ids by SKU, creating products first seen on an order (one per SKU)."""
+    if not skus:
+        return {}
+    known = dict(session.execute(select(Product.sku, Product.id).where(Product.sku.in_(skus))).tuples())
+    missing = skus - known.keys()
+    if missing:
+        now = utcnow()
+        session.execute(
+            dialect_insert(session, Product).on_conflict_do_nothing(index_elements=["sku"]),
+            [
+                {
+                    "sku": sku,
+                    "title": titles.get(sku),
+                    "stock_on_hand": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for sku in sorted(missing)
+            ],
+        )
+        known.update(
+            session.execute(select(Product.sku, Product.id).where(Product.sku.in_(missing))).tuples()
+        )
+    return known
 
 
 def committed_units(session: Session, product_ids: Iterable[int]) -> dict[int, int]:
@@ -93,6 +122,28 @@ def enqueue_quantities(session: Session, product_ids: Iterable[int]) -> int:
     ]
     session.add_all(rows)
     return len(rows)
+
+
+def ship_units(session: Session, order_id: int) -> None:
+    """Units of an MFN order leave the warehouse: lower on-hand stock (never below zero).
+
+    Called when an unshipped order becomes Shipped; they were committed until now, so the
+    available quantity does not change. A Shipped order later cancelled does not restock.
+    """
+    units = session.execute(
+        select(OrderItem.product_id, func.sum(OrderItem.quantity))
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(
+            OrderItem.order_id == order_id,
+            Order.fulfilment == Fulfilment.MFN,
+            OrderItem.product_id.is_not(None),
+        )
+        .group_by(OrderItem.product_id)
+    ).all()
+    for product_id, quantity in units:
+        product = session.get(Product, product_id)
+        if product is not None:
+            product.stock_on_hand = max(product.stock_on_hand - int(quantity), 0)
 
 
 def set_stock(session: Session, sku: str, quantity: int) -> Product:

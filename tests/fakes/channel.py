@@ -3,32 +3,61 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from core.dto import (
+    ChannelOrder,
     ChannelProduct,
     ConfirmationResult,
     FulfilmentPage,
+    FulfilmentUpdate,
     InventoryLevel,
     OrdersPage,
     PriceUpdate,
     PushResult,
     QuantityUpdate,
+    RecordFailure,
     ShipmentConfirmation,
     SkuResult,
 )
-from core.errors import ChannelAuthError
+from core.errors import ChannelAuthError, TransientChannelError
 from core.hookspecs import hookimpl
 from core.types import ChannelType, ConnectorContext, Marketplace
 
 
 class FakeSettings(BaseModel):
-    history_days: int = 30
+    history_days: int = Field(default=30, ge=1, le=30)
+
+
+@dataclass
+class FakeChannelState:
+    """What the fake channel holds and what it was told; tests arrange and inspect it."""
+
+    orders: list[ChannelOrder] = field(default_factory=list)
+    page_size: int = 100
+    bad_orders: list[RecordFailure] = field(default_factory=list)
+    products: list[ChannelProduct] = field(default_factory=list)
+    inventory: list[InventoryLevel] = field(default_factory=list)
+    fulfilment: list[FulfilmentUpdate] = field(default_factory=list)
+    quantity_pushes: list[list[QuantityUpdate]] = field(default_factory=list)
+    price_pushes: list[list[PriceUpdate]] = field(default_factory=list)
+    rejected_skus: set[str] = field(default_factory=set)
+    confirmations: list[ShipmentConfirmation] = field(default_factory=list)
+    fail_after_pages: int | None = None
+
+    def reset(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+
+CHANNEL = FakeChannelState()
 
 
 class FakeConnector:
+    """Pages ``CHANNEL.orders`` in list order; the cursor is the index of the next order."""
+
     def __init__(self, context: ConnectorContext) -> None:
         self.context = context
 
@@ -37,27 +66,46 @@ class FakeConnector:
             raise ChannelAuthError("api key refused by the fake channel", code="Unauthorized")
 
     def fetch_orders(self, cursor: str | None, *, since: datetime) -> Iterator[OrdersPage]:
-        yield from ()
+        self.verify_credentials()
+        position = int(cursor or 0)
+        pages = 0
+        while position < len(CHANNEL.orders):
+            if CHANNEL.fail_after_pages is not None and pages >= CHANNEL.fail_after_pages:
+                raise TransientChannelError("fake channel went away mid-import")
+            batch = CHANNEL.orders[position : position + CHANNEL.page_size]
+            position += len(batch)
+            failures = tuple(CHANNEL.bad_orders) if pages == 0 else ()
+            pages += 1
+            yield OrdersPage(batch, str(position), failures)
 
     def fetch_products(self) -> Iterator[Sequence[ChannelProduct]]:
-        yield from ()
+        yield CHANNEL.products
 
     def fetch_inventory(self) -> Iterator[Sequence[InventoryLevel]]:
-        yield from ()
+        yield CHANNEL.inventory
 
     def push_quantities(self, updates: Sequence[QuantityUpdate]) -> PushResult:
-        return PushResult(tuple(SkuResult(u.sku, True) for u in updates))
+        CHANNEL.quantity_pushes.append(list(updates))
+        return PushResult(
+            tuple(SkuResult(u.sku, u.sku not in CHANNEL.rejected_skus, "rejected") for u in updates)
+        )
 
     def push_prices(self, updates: Sequence[PriceUpdate]) -> PushResult:
-        return PushResult(tuple(SkuResult(u.sku, True) for u in updates))
+        CHANNEL.price_pushes.append(list(updates))
+        return PushResult(
+            tuple(SkuResult(u.sku, u.sku not in CHANNEL.rejected_skus, "rejected") for u in updates)
+        )
 
     def confirm_shipments(
         self, confirmations: Sequence[ShipmentConfirmation]
     ) -> Sequence[ConfirmationResult]:
+        CHANNEL.confirmations.extend(confirmations)
         return [ConfirmationResult(c.channel_order_id, True) for c in confirmations]
 
     def fetch_fulfilment_updates(self, cursor: str | None) -> Iterator[FulfilmentPage]:
-        yield from ()
+        position = int(cursor or 0)
+        if position < len(CHANNEL.fulfilment):
+            yield FulfilmentPage(CHANNEL.fulfilment[position:], str(len(CHANNEL.fulfilment)))
 
     def close(self) -> None:
         pass

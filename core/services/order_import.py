@@ -1,0 +1,234 @@
+"""Channel orders into hub orders: mapping rules and an idempotent bulk upsert.
+
+Rules (DESIGN.md section 3): MFN orders import for fulfilment; FBA orders import as Shipped
+and without buyer data; the ship-by date is the channel's latest ship date; no currency is
+ever converted. A channel cancel cancels in the hub (the units become available again); a
+channel "shipped" ships an unshipped hub order. Hub decisions (on hold, pending review, a
+carrier) are never overwritten by a re-import.
+
+The upsert is ``INSERT ... ON CONFLICT DO NOTHING`` on (integration, channel order id) and
+runs in bulk, so two imports racing each other, or one import repeated after a crash, can
+never create a second copy of an order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from core.db.base import utcnow
+from core.db.models import Order, OrderItem, OrderStatus
+from core.dto import ChannelOrder, ChannelOrderStatus, Fulfilment, Money, RecordFailure
+from core.errors import InputError
+from core.services.catalog import UNSHIPPED, enqueue_quantities, product_ids_for, ship_units
+from core.services.stream_lock import dialect_insert
+
+_NEW_STATUS = {
+    ChannelOrderStatus.PENDING: OrderStatus.AWAITING_PAYMENT,
+    ChannelOrderStatus.UNSHIPPED: OrderStatus.AWAITING_SHIPMENT,
+    ChannelOrderStatus.PARTIALLY_SHIPPED: OrderStatus.AWAITING_SHIPMENT,
+    ChannelOrderStatus.SHIPPED: OrderStatus.SHIPPED,
+    ChannelOrderStatus.CANCELLED: OrderStatus.CANCELLED,
+    ChannelOrderStatus.UNFULFILLABLE: OrderStatus.CANCELLED,
+}
+
+
+@dataclass
+class ImportResult:
+    """What one batch did; ``new_unshipped`` are ids waiting for carrier selection."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failures: list[RecordFailure] = field(default_factory=list)
+    new_unshipped: list[int] = field(default_factory=list)
+
+
+def hub_status(order: ChannelOrder) -> OrderStatus:
+    if order.fulfilment is Fulfilment.FBA:
+        # Amazon ships FBA orders itself: they are history for the hub, never work to do.
+        cancelled = order.status in (ChannelOrderStatus.CANCELLED, ChannelOrderStatus.UNFULFILLABLE)
+        return OrderStatus.CANCELLED if cancelled else OrderStatus.SHIPPED
+    return _NEW_STATUS[order.status]
+
+
+def _amount(money: Money | None, currency: str, field_name: str) -> Any:
+    if money is None:
+        return None
+    if money.currency != currency:
+        raise InputError(field_name, f"is in {money.currency} but the order is in {currency}")
+    return money.amount
+
+
+def order_row(integration_id: int, order: ChannelOrder) -> dict[str, Any]:
+    """The ``orders`` row for a channel order; raises InputError naming a bad field."""
+    if not order.channel_order_id:
+        raise InputError("channel_order_id", "is empty")
+    if not order.items:
+        raise InputError("items", "the order has no items")
+    buyer = order.fulfilment is Fulfilment.MFN and order.buyer_data_available
+    address = order.shipping_address if order.fulfilment is Fulfilment.MFN else None
+    return {
+        "integration_id": integration_id,
+        "channel_order_id": order.channel_order_id,
+        "status": hub_status(order),
+        "channel_status": order.channel_status,
+        "fulfilment": order.fulfilment,
+        "purchase_date": order.purchase_date,
+        "channel_updated_at": order.last_updated,
+        "ship_by": order.ship_by,
+        "currency": order.currency,
+        "total": _amount(order.total, order.currency, "total"),
+        "shipping_total": _amount(order.shipping_total, order.currency, "shipping_total"),
+        "tax_total": _amount(order.tax_total, order.currency, "tax_total"),
+        "is_gift": order.is_gift,
+        "buyer_data_available": buyer,
+        "buyer_name": order.buyer_name if buyer else None,
+        "buyer_email": order.buyer_email if buyer else None,
+        "buyer_phone": address.phone if buyer and address else None,
+        "ship_name": address.name if buyer and address else None,
+        "ship_line1": address.line1 if buyer and address else None,
+        "ship_line2": address.line2 if buyer and address else None,
+        "ship_line3": address.line3 if buyer and address else None,
+        "ship_city": address.city if address else None,
+        "ship_state": address.state if address else None,
+        "ship_postal_code": address.postal_code if address else None,
+        "ship_country": address.country_code if address else None,
+        "ship_phone": address.phone if buyer and address else None,
+    }
+
+
+def item_rows(order: ChannelOrder) -> list[dict[str, Any]]:
+    rows = []
+    for item in order.items:
+        if item.quantity <= 0:
+            raise InputError(
+                f"items[{item.channel_item_id}].quantity", f"must be positive, got {item.quantity}"
+            )
+        if item.unit_price.amount < 0:
+            raise InputError(f"items[{item.channel_item_id}].unit_price", "must not be negative")
+        rows.append(
+            {
+                "channel_item_id": item.channel_item_id,
+                "sku": item.sku,
+                "asin": item.asin,
+                "title": item.title,
+                "quantity": item.quantity,
+                "unit_price": _amount(item.unit_price, order.currency, "unit_price"),
+                "tax": _amount(item.tax, order.currency, "tax"),
+                "is_custom": item.is_custom,
+                "gift_message": item.gift_message if order.fulfilment is Fulfilment.MFN else None,
+            }
+        )
+    return rows
+
+
+def upsert_orders(session: Session, integration_id: int, orders: Sequence[ChannelOrder]) -> ImportResult:
+    """Insert new orders (with items) and apply channel status changes to known ones.
+
+    Runs inside the caller's transaction; the caller commits the batch and its cursor
+    together. A malformed order becomes a failure in the result and the rest go through.
+    """
+    result = ImportResult()
+    valid: dict[str, tuple[ChannelOrder, dict[str, Any], list[dict[str, Any]]]] = {}
+    for order in orders:
+        try:
+            valid[order.channel_order_id] = (order, order_row(integration_id, order), item_rows(order))
+        except InputError as exc:
+            result.failures.append(RecordFailure(order.channel_order_id or "<no id>", str(exc)))
+    if not valid:
+        return result
+
+    existing = {
+        row.channel_order_id: row
+        for row in session.execute(
+            select(
+                Order.id,
+                Order.channel_order_id,
+                Order.status,
+                Order.channel_status,
+                Order.channel_updated_at,
+                Order.ship_by,
+            ).where(Order.integration_id == integration_id, Order.channel_order_id.in_(valid))
+        )
+    }
+    fresh = [key for key in valid if key not in existing]
+    touched_products: set[int] = set()
+    if fresh:
+        now = utcnow()
+        rows = [{**valid[key][1], "imported_at": now, "updated_at": now} for key in fresh]
+        inserted = dict(
+            session.execute(
+                dialect_insert(session, Order)
+                .on_conflict_do_nothing(index_elements=["integration_id", "channel_order_id"])
+                .returning(Order.channel_order_id, Order.id),
+                rows,
+            ).tuples()
+        )
+        skus = {item["sku"] for key in inserted for item in valid[key][2]}
+        titles = {item["sku"]: item["title"] for key in inserted for item in valid[key][2]}
+        ids = product_ids_for(session, skus, titles)
+        items = [
+            {**item, "order_id": order_id, "product_id": ids.get(item["sku"])}
+            for key, order_id in inserted.items()
+            for item in valid[key][2]
+        ]
+        if items:
+            session.execute(insert(OrderItem), items)
+        for key, order_id in inserted.items():
+            status = valid[key][1]["status"]
+            if status in UNSHIPPED and valid[key][0].fulfilment is Fulfilment.MFN:
+                result.new_unshipped.append(order_id)
+                touched_products.update(ids[i["sku"]] for i in valid[key][2] if i["sku"] in ids)
+        result.created = len(inserted)
+        result.unchanged += len(fresh) - len(inserted)  # another importer won the race
+
+    for key, row in existing.items():
+        changed = _apply_channel_change(session, row, valid[key][1], touched_products)
+        if changed:
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    enqueue_quantities(session, touched_products)
+    return result
+
+
+def _apply_channel_change(session: Session, row: Any, mapped: dict[str, Any], touched: set[int]) -> bool:
+    """Bring a known order in line with the channel without undoing hub decisions."""
+    order_id: int = row.id
+    current: OrderStatus = row.status
+    incoming: OrderStatus = mapped["status"]
+    values: dict[str, Any] = {
+        "channel_status": mapped["channel_status"],
+        "channel_updated_at": mapped["channel_updated_at"],
+        "ship_by": mapped["ship_by"],
+    }
+    new_status = current
+    if incoming is OrderStatus.CANCELLED and current is not OrderStatus.CANCELLED:
+        new_status = OrderStatus.CANCELLED
+    elif incoming is OrderStatus.SHIPPED and current in UNSHIPPED:
+        new_status = OrderStatus.SHIPPED
+        ship_units(session, order_id)
+    elif current is OrderStatus.AWAITING_PAYMENT and incoming is OrderStatus.AWAITING_SHIPMENT:
+        new_status = OrderStatus.AWAITING_SHIPMENT
+    if new_status is not current:
+        values["status"] = new_status
+        touched.update(
+            pid
+            for pid in session.scalars(select(OrderItem.product_id).where(OrderItem.order_id == order_id))
+            if pid
+        )
+    before = (row.channel_status, row.channel_updated_at, row.ship_by)
+    if new_status is current and before == (
+        values["channel_status"],
+        values["channel_updated_at"],
+        values["ship_by"],
+    ):
+        return False
+    values["updated_at"] = utcnow()
+    session.execute(update(Order).where(Order.id == order_id).values(**values))
+    return True

@@ -1,0 +1,505 @@
+"""The sync engine: channel-agnostic streams that keep the hub and each integration in step.
+
+Streams, per integration, each with its own cursor and lock (``core.services.stream_lock``):
+
+- ``orders``: new and updated orders, upserted in batches; the cursor is saved in the same
+  transaction as the batch, so it advances only once the batch is committed;
+- ``products``: the channel's listings (price edits made on the channel come back here);
+- ``inventory``: channel-held (FBA) stock, read-only for the hub;
+- ``mcf``: tracking for orders the channel fulfils for us;
+- ``outbound``: the outbox, coalesced per SKU (last value wins), quantities and prices in
+  separate bulk pushes; a row is done only when the channel's result says so.
+
+A worker that dies mid-stream leaves a lock that expires and a cursor at the last committed
+batch; the next run resumes there and the upsert makes the repeat harmless.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db.base import utcnow
+from core.db.models import (
+    Integration,
+    IntegrationStatus,
+    JobRun,
+    JobStatus,
+    Listing,
+    Order,
+    OrderStatus,
+    OutboxEntry,
+    OutboxKind,
+    OutboxState,
+    Shipment,
+    SyncCursor,
+    SyncError,
+)
+from core.dto import (
+    ChannelOrder,
+    ChannelProduct,
+    Fulfilment,
+    FulfilmentUpdate,
+    InventoryLevel,
+    Money,
+    PriceUpdate,
+    QuantityUpdate,
+    RecordFailure,
+)
+from core.errors import ChannelAuthError, InputError
+from core.logs import get_logger
+from core.plugins import PluginManager
+from core.services import integrations, order_import, stream_lock
+from core.services.catalog import product_ids_for
+from core.services.stream_lock import LockLost
+
+log = get_logger(__name__)
+
+STREAMS: dict[str, timedelta] = {
+    "orders": timedelta(minutes=10),
+    "products": timedelta(minutes=45),
+    "inventory": timedelta(minutes=10),
+    "mcf": timedelta(hours=6),
+    "outbound": timedelta(minutes=10),
+}
+"""Default interval per stream (DESIGN.md section 3); an integration may override them."""
+
+ORDER_BATCH = 1_000
+"""Orders committed per transaction: big enough for bulk speed, small enough for flat memory."""
+
+Progress = Callable[[str, int], None]
+"""Called with (what, how many more) as a stream advances, e.g. to move a progress bar."""
+
+
+def interval(integration: Integration, stream: str) -> timedelta:
+    """The stream's interval for this integration (``settings["intervals"][stream]`` minutes)."""
+    minutes = (integration.settings.get("intervals") or {}).get(stream)
+    return timedelta(minutes=float(minutes)) if minutes else STREAMS[stream]
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class StreamRun:
+    """The outcome of one run of one stream, as shown to people and stored on the job log."""
+
+    integration: str
+    stream: str
+    ran: bool = True
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+    def add(self, key: str, value: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + value
+
+
+class _Runner:
+    """State shared by the stream functions of one run: sessions, lock owner, job log."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        integration: Integration,
+        stream: str,
+        owner: str,
+        progress: Progress | None,
+    ) -> None:
+        self.sessions = sessions
+        self.integration = integration
+        self.stream = stream
+        self.owner = owner
+        self.progress = progress or (lambda _what, _n: None)
+        self.run = StreamRun(integration.alias, stream)
+
+    def commit_batch(self, session: Session, cursor: str | None = None, *, save_cursor: bool = False) -> None:
+        """Renew our lease and (optionally) move the cursor, in the batch's own transaction."""
+        stream_lock.renew(session, self.integration.id, self.stream, self.owner)
+        if save_cursor:
+            session.execute(
+                update(SyncCursor)
+                .where(SyncCursor.integration_id == self.integration.id, SyncCursor.stream == self.stream)
+                .values(cursor=cursor)
+            )
+        session.commit()
+
+    def record_failures(self, session: Session, failures: Iterable[RecordFailure]) -> None:
+        for failure in failures:
+            session.add(
+                SyncError(
+                    integration_id=self.integration.id,
+                    stream=self.stream,
+                    reference=failure.reference[:200],
+                    reason=failure.reason,
+                )
+            )
+            self.run.add("errors")
+            log.warning(
+                "record skipped", stream=self.stream, reference=failure.reference, reason=failure.reason
+            )
+
+
+def run_stream(
+    sessions: sessionmaker[Session],
+    plugins: PluginManager,
+    integration_id: int,
+    stream: str,
+    *,
+    progress: Progress | None = None,
+    after_orders: Callable[[Session, list[int]], None] | None = None,
+) -> StreamRun:
+    """Run one stream of one integration now, unless another runner holds it.
+
+    ``after_orders`` is called with each committed batch's new unshipped order ids (carrier
+    selection hooks in there). Auth failures move the integration to Error with the reason;
+    the stream keeps its schedule, slower, and is never switched off.
+    """
+    if stream not in STREAMS:
+        raise InputError("stream", f"unknown stream {stream!r} (choose from {', '.join(STREAMS)})")
+    owner = worker_id()
+    with sessions() as session:
+        integration = integrations.get_integration(session, integration_id)
+        session.expunge(integration)
+        if not stream_lock.claim(session, integration_id, stream, owner):
+            return StreamRun(integration.alias, stream, ran=False, error="already running elsewhere")
+        job = JobRun(job="sync", integration_id=integration_id, stream=stream, worker=owner, counts={})
+        session.add(job)
+        session.commit()
+        job_id = job.id
+    runner = _Runner(sessions, integration, stream, owner, progress)
+    every = interval(integration, stream)
+    error: str | None = None
+    try:
+        connector = integrations.build_connector(integration, plugins)
+        try:
+            STREAM_FUNCTIONS[stream](runner, connector, after_orders)
+        finally:
+            connector.close()
+    except LockLost as exc:
+        error = str(exc)
+    except ChannelAuthError as exc:
+        error = f"channel refused the credentials: {exc}"
+        with sessions() as session:
+            integrations.mark_auth_failure(session, integration_id, str(exc))
+            session.commit()
+        raise
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        runner.run.error = error
+        _finish(sessions, runner, job_id, every)
+    return runner.run
+
+
+def _finish(sessions: sessionmaker[Session], runner: _Runner, job_id: int, every: timedelta) -> None:
+    run = runner.run
+    with sessions() as session:
+        failures = session.scalar(
+            select(SyncCursor.consecutive_failures).where(
+                SyncCursor.integration_id == runner.integration.id, SyncCursor.stream == runner.stream
+            )
+        )
+        delay = every if run.error is None else stream_lock.backoff(every, (failures or 0) + 1)
+        stream_lock.release(
+            session,
+            runner.integration.id,
+            runner.stream,
+            runner.owner,
+            next_run_at=utcnow() + delay,
+            error=run.error,
+        )
+        session.execute(
+            update(JobRun)
+            .where(JobRun.id == job_id)
+            .values(
+                status=JobStatus.SUCCEEDED if run.error is None else JobStatus.FAILED,
+                finished_at=utcnow(),
+                counts=run.counts,
+                error=run.error,
+            )
+        )
+        session.commit()
+
+
+def _orders(
+    runner: _Runner, connector: Any, after_orders: Callable[[Session, list[int]], None] | None
+) -> None:
+    integration = runner.integration
+    with runner.sessions() as session:
+        cursor = session.scalar(
+            select(SyncCursor.cursor).where(
+                SyncCursor.integration_id == integration.id, SyncCursor.stream == "orders"
+            )
+        )
+    history = int(integration.settings.get("history_days", 30))
+    since = utcnow() - timedelta(days=history)
+    pending: list[ChannelOrder] = []
+    failures: list[RecordFailure] = []
+    last_cursor = cursor
+
+    def flush(page_cursor: str | None) -> None:
+        with runner.sessions() as session:
+            result = order_import.upsert_orders(session, integration.id, pending)
+            runner.record_failures(session, chain(failures, result.failures))
+            runner.commit_batch(session, page_cursor, save_cursor=True)
+            if after_orders and result.new_unshipped:
+                after_orders(session, result.new_unshipped)
+                session.commit()
+        runner.run.add("created", result.created)
+        runner.run.add("updated", result.updated)
+        runner.run.add("unchanged", result.unchanged)
+        runner.progress("orders", len(pending) + len(failures))
+        pending.clear()
+        failures.clear()
+
+    for page in connector.fetch_orders(cursor, since=since):
+        pending.extend(page.orders)
+        failures.extend(page.failures)
+        last_cursor = page.cursor
+        if len(pending) >= ORDER_BATCH:
+            flush(last_cursor)
+    if pending or failures or last_cursor != cursor:
+        flush(last_cursor)
+
+
+def _upsert_listings(
+    runner: _Runner, session: Session, rows: Sequence[ChannelProduct | InventoryLevel], *, stock_only: bool
+) -> None:
+    """Listings of this integration by channel SKU; the same SKU elsewhere is the same product."""
+    integration_id = runner.integration.id
+    skus = {row.sku for row in rows}
+    titles = {row.sku: getattr(row, "title", None) for row in rows}
+    ids = product_ids_for(session, skus, titles)
+    existing = {
+        listing.channel_sku: listing
+        for listing in session.scalars(
+            select(Listing).where(Listing.integration_id == integration_id, Listing.channel_sku.in_(skus))
+        )
+    }
+    now = utcnow()
+    for row in rows:
+        listing = existing.get(row.sku)
+        if listing is None:
+            listing = Listing(product_id=ids[row.sku], integration_id=integration_id, channel_sku=row.sku)
+            session.add(listing)
+            existing[row.sku] = listing
+            runner.run.add("listings_created")
+        else:
+            runner.run.add("listings_updated")
+        listing.fulfilment = row.fulfilment
+        listing.asin = row.asin or listing.asin
+        listing.last_seen_at = now
+        if isinstance(row, InventoryLevel):
+            listing.channel_quantity = row.quantity
+        elif not stock_only:
+            listing.channel_quantity = row.quantity if row.quantity is not None else listing.channel_quantity
+            if row.price is not None:
+                listing.channel_price = row.price.amount
+                listing.currency = row.price.currency
+
+
+def _products(runner: _Runner, connector: Any, _after: object) -> None:
+    for batch in connector.fetch_products():
+        good, bad = _valid_products(batch)
+        with runner.sessions() as session:
+            _upsert_listings(runner, session, good, stock_only=False)
+            runner.record_failures(session, bad)
+            runner.commit_batch(session)
+        runner.progress("products", len(batch))
+
+
+def _valid_products(batch: Sequence[ChannelProduct]) -> tuple[list[ChannelProduct], list[RecordFailure]]:
+    good, bad = [], []
+    for product in batch:
+        if not product.sku:
+            bad.append(RecordFailure("<no sku>", "sku: is empty"))
+        elif product.quantity is not None and product.quantity < 0:
+            bad.append(RecordFailure(product.sku, f"quantity: must not be negative, got {product.quantity}"))
+        else:
+            good.append(product)
+    return good, bad
+
+
+def _inventory(runner: _Runner, connector: Any, _after: object) -> None:
+    for batch in connector.fetch_inventory():
+        levels = [level for level in batch if level.quantity >= 0]
+        with runner.sessions() as session:
+            _upsert_listings(runner, session, levels, stock_only=True)
+            runner.record_failures(
+                session,
+                (RecordFailure(lv.sku, "quantity: must not be negative") for lv in batch if lv.quantity < 0),
+            )
+            runner.commit_batch(session)
+        runner.progress("inventory", len(batch))
+
+
+def _mcf(runner: _Runner, connector: Any, _after: object) -> None:
+    integration_id = runner.integration.id
+    with runner.sessions() as session:
+        cursor = session.scalar(
+            select(SyncCursor.cursor).where(
+                SyncCursor.integration_id == integration_id, SyncCursor.stream == "mcf"
+            )
+        )
+    for page in connector.fetch_fulfilment_updates(cursor):
+        with runner.sessions() as session:
+            for update_ in page.updates:
+                _apply_fulfilment_update(runner, session, update_)
+            runner.commit_batch(session, page.cursor, save_cursor=True)
+        runner.progress("mcf", len(page.updates))
+
+
+def _apply_fulfilment_update(runner: _Runner, session: Session, news: FulfilmentUpdate) -> None:
+    """Tracking for an order the channel ships for us: a shipment that needs no notification."""
+    order = session.scalar(
+        select(Order).where(
+            Order.integration_id == runner.integration.id, Order.channel_order_id == news.fulfilment_order_id
+        )
+    )
+    if order is None:
+        runner.run.add("mcf_unmatched")
+        return
+    key = f"mcf:{runner.integration.id}:{news.fulfilment_order_id}"
+    shipment = session.scalar(select(Shipment).where(Shipment.idempotency_key == key))
+    if shipment is None:
+        shipment = Shipment(
+            carrier_code=news.carrier or "amazon-mcf",
+            idempotency_key=key,
+            orders=[order],
+            notify_state="not_required",
+        )
+        session.add(shipment)
+    shipment.tracking_number = news.tracking_numbers[0] if news.tracking_numbers else shipment.tracking_number
+    shipment.shipped_at = news.shipped_at or shipment.shipped_at
+    shipment.delivered_at = news.delivered_at or shipment.delivered_at
+    if news.shipped_at and order.status not in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
+        order.status = OrderStatus.SHIPPED
+    runner.run.add("mcf_updated")
+
+
+def _outbound(runner: _Runner, connector: Any, _after: object) -> None:
+    for kind in (OutboxKind.QUANTITY, OutboxKind.PRICE):
+        _push(runner, connector, kind)
+
+
+def _claim_outbox(runner: _Runner, kind: OutboxKind) -> dict[str, list[OutboxEntry]]:
+    """Rows to send, grouped per SKU in id order; marked SENDING in their own commit.
+
+    Rows left SENDING by a worker that died are included again: quantities and prices are
+    absolute values, so re-sending the latest one is harmless, and coalescing on the newest
+    row per SKU means an older value can never overtake a newer one.
+    """
+    with runner.sessions() as session:
+        rows = session.scalars(
+            select(OutboxEntry)
+            .where(
+                OutboxEntry.integration_id == runner.integration.id,
+                OutboxEntry.kind == kind,
+                OutboxEntry.state.in_((OutboxState.PENDING, OutboxState.SENDING)),
+            )
+            .order_by(OutboxEntry.id)
+        ).all()
+        groups: dict[str, list[OutboxEntry]] = {}
+        for row in rows:
+            groups.setdefault(row.sku, []).append(row)
+            row.state = OutboxState.SENDING
+            row.attempts += 1
+        runner.commit_batch(session)
+        for row in rows:
+            session.expunge(row)
+    return groups
+
+
+def _push(runner: _Runner, connector: Any, kind: OutboxKind) -> None:
+    groups = _claim_outbox(runner, kind)
+    if not groups:
+        return
+    fba = _fba_skus(runner, groups)
+    latest = {sku: rows[-1] for sku, rows in groups.items() if sku not in fba}
+    if kind is OutboxKind.QUANTITY:
+        result = connector.push_quantities(
+            [QuantityUpdate(sku, row.quantity or 0) for sku, row in latest.items()]
+        )
+    else:
+        updates = [
+            PriceUpdate(sku, Money(row.price, row.currency or ""))
+            for sku, row in latest.items()
+            if row.price is not None
+        ]
+        result = connector.push_prices(updates)
+    verdicts = {r.sku: r for r in result.results}
+    with runner.sessions() as session:
+        now = utcnow()
+        for sku, rows in groups.items():
+            ids = [row.id for row in rows]
+            verdict = verdicts.get(sku)
+            if sku in fba:
+                values: dict[str, Any] = {
+                    "state": OutboxState.DONE,
+                    "last_error": "skipped: channel-held (FBA) stock",
+                }
+            elif verdict is None:
+                values = {
+                    "state": OutboxState.PENDING,
+                    "last_error": "no result from the channel; will resend",
+                }
+            elif verdict.ok:
+                values = {"state": OutboxState.DONE, "sent_at": now, "submission_id": result.submission_id}
+            else:
+                values = {
+                    "state": OutboxState.FAILED,
+                    "last_error": verdict.message,
+                    "submission_id": result.submission_id,
+                }
+                runner.record_failures(
+                    session, [RecordFailure(sku, f"{kind.value} rejected: {verdict.message}")]
+                )
+            session.execute(update(OutboxEntry).where(OutboxEntry.id.in_(ids)).values(**values))
+            runner.run.add(f"{kind.value}_{values['state'].value}")
+        runner.commit_batch(session)
+    runner.progress("outbound", len(groups))
+
+
+def _fba_skus(runner: _Runner, groups: dict[str, list[OutboxEntry]]) -> set[str]:
+    with runner.sessions() as session:
+        return set(
+            session.scalars(
+                select(Listing.channel_sku).where(
+                    Listing.integration_id == runner.integration.id,
+                    Listing.channel_sku.in_(list(groups)),
+                    Listing.fulfilment == Fulfilment.FBA,
+                )
+            )
+        )
+
+
+STREAM_FUNCTIONS: dict[str, Callable[[_Runner, Any, Any], None]] = {
+    "orders": _orders,
+    "products": _products,
+    "inventory": _inventory,
+    "mcf": _mcf,
+    "outbound": _outbound,
+}
+
+
+def syncable(session: Session, name: str | None = None) -> Iterator[Integration]:
+    """Integrations that sync: Live ones, and Error ones (slower, so they recover by themselves)."""
+    if name is not None:
+        yield integrations.find(session, name)
+        return
+    yield from session.scalars(
+        select(Integration)
+        .where(Integration.status.in_((IntegrationStatus.LIVE, IntegrationStatus.ERROR)))
+        .order_by(Integration.id)
+    )
