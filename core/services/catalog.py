@@ -52,7 +52,7 @@ def product_ids_for(session: Session, skus: set[str], titles: dict[str, str | No
     """Hub product ids by SKU, creating products first seen on an order (one per SKU)."""
     if not skus:
         return {}
-    known = dict(session.execute(select(Product.sku, Product.id).where(Product.sku.in_(skus))).tuples())
+    known = dict(session.execute(select(Product.sku, Product.id).where(Product.sku.in_(skus))).all())
     missing = skus - known.keys()
     if missing:
         now = utcnow()
@@ -70,7 +70,7 @@ def product_ids_for(session: Session, skus: set[str], titles: dict[str, str | No
             ],
         )
         known.update(
-            session.execute(select(Product.sku, Product.id).where(Product.sku.in_(missing))).tuples()
+            session.execute(select(Product.sku, Product.id).where(Product.sku.in_(missing))).all()
         )
     return known
 

@@ -167,7 +167,7 @@ def upsert_orders(session: Session, integration_id: int, orders: Sequence[Channe
                 .on_conflict_do_nothing(index_elements=["integration_id", "channel_order_id"])
                 .returning(Order.channel_order_id, Order.id),
                 rows,
-            ).tuples()
+            ).all()
         )
         skus = {item["sku"] for key in inserted for item in valid[key][2]}
         titles = {item["sku"]: item["title"] for key in inserted for item in valid[key][2]}

@@ -68,7 +68,7 @@ def usage(session: Session, month: str) -> Usage:
             select(Order.fulfilment, func.count())
             .where(Order.purchase_date >= start, Order.purchase_date < end)
             .group_by(Order.fulfilment)
-        ).tuples()
+        ).all()
     )
     mfn, fba = counts.get(Fulfilment.MFN, 0), counts.get(Fulfilment.FBA, 0)
     return Usage(month, mfn, fba, mfn * ORDER_WEIGHT[Fulfilment.MFN] + fba * ORDER_WEIGHT[Fulfilment.FBA])
