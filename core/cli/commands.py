@@ -7,14 +7,25 @@ from typing import Any
 
 import typer
 
-from core.cli import db_cmd, plugins_cmd, worker_cmd
+from core.cli import catalog_cmd, db_cmd, integrations_cmd, plugins_cmd, sync_cmd, worker_cmd
 
 GROUPS: dict[str, tuple[typer.Typer, str]] = {
     "plugins": (plugins_cmd.app, "Installed plugins and what they provide."),
     "db": (db_cmd.app, "Database schema: upgrade, downgrade, current."),
     "keys": (worker_cmd.keys_app, "Encryption keys for stored credentials."),
+    "integrations": (integrations_cmd.app, "Connections to channel marketplaces: add, list, show, retry."),
+    "sync": (sync_cmd.app, "Run sync streams now, in the foreground."),
+    "orders": (catalog_cmd.orders_app, "Orders imported from every channel."),
+    "products": (catalog_cmd.products_app, "Hub products, stock and listings."),
+    "stock": (catalog_cmd.stock_app, "Set stock on hand (pushed to channels as available quantity)."),
+    "price": (catalog_cmd.price_app, "Set listing prices (pushed to channels)."),
 }
 """Group path (space-separated) -> (typer app, help)."""
 
-COMMANDS: dict[str, Callable[..., Any]] = {"worker": worker_cmd.worker}
+COMMANDS: dict[str, Callable[..., Any]] = {
+    "worker": worker_cmd.worker,
+    "scheduler": sync_cmd.scheduler,
+    "run": sync_cmd.run,
+    "usage": catalog_cmd.usage,
+}
 """Top-level commands."""

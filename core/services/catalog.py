@@ -69,9 +69,7 @@ def product_ids_for(session: Session, skus: set[str], titles: dict[str, str | No
                 for sku in sorted(missing)
             ],
         )
-        known.update(
-            session.execute(select(Product.sku, Product.id).where(Product.sku.in_(missing))).all()
-        )
+        known.update(session.execute(select(Product.sku, Product.id).where(Product.sku.in_(missing))).all())
     return known
 
 
