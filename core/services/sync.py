@@ -247,8 +247,10 @@ def _orders(
     pending: list[ChannelOrder] = []
     failures: list[RecordFailure] = []
     last_cursor = cursor
+    analysed_at = ORDER_BATCH  # re-analyse each time the import doubles the rows it created
 
     def flush(page_cursor: str | None) -> None:
+        nonlocal analysed_at
         with runner.sessions() as session:
             result = order_import.upsert_orders(session, integration.id, pending)
             runner.record_failures(session, chain(failures, result.failures))
@@ -257,6 +259,11 @@ def _orders(
                 after_orders(session, result.new_unshipped)
                 session.commit()
         runner.run.add("created", result.created)
+        if runner.run.counts["created"] >= analysed_at:
+            analysed_at *= 2
+            with runner.sessions() as session:
+                order_import.refresh_statistics(session)
+                session.commit()
         runner.run.add("updated", result.updated)
         runner.run.add("unchanged", result.unchanged)
         runner.progress("orders", len(pending) + len(failures))
