@@ -1,0 +1,34 @@
+"""An Amazon integration's options (Multiorders' connect form), validated before anything is stored."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FulfilmentChoice = Literal["mfn", "fba"]
+
+
+class AmazonSettings(BaseModel):
+    """Options of one Amazon marketplace integration.
+
+    ``endpoint`` replaces the regional SP-API host (point it at ``channelhub sandbox amazon
+    serve``); the Login with Amazon token endpoint then defaults to the same host.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    seller_id: str = Field(min_length=5, max_length=40, pattern=r"^[A-Z0-9]+$")
+    orders: list[FulfilmentChoice] = Field(default=["mfn", "fba"], min_length=1)
+    history_days: int = Field(
+        default=30, ge=1, le=30, description="Days of order history to import at first (Amazon allows 30)."
+    )
+    inventory: list[FulfilmentChoice] = Field(default=["mfn", "fba"])
+    handling_days: int = Field(default=1, ge=0, le=30)
+    ioss: str | None = Field(default=None, pattern=r"^IM\d{10}$")
+    identifier: Literal["sku", "asin"] = "sku"
+    endpoint: str | None = Field(default=None, pattern=r"^https?://")
+    lwa_endpoint: str | None = Field(default=None, pattern=r"^https?://")
+    phone: str | None = None
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    intervals: dict[str, float] = Field(default_factory=dict)
