@@ -1,0 +1,49 @@
+"""The Starlette application serving the sandbox's SP-API, LWA and admin routes."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from plugins.amazon.operations import OPERATIONS
+from plugins.amazon.sandbox import admin, auth, orders
+from plugins.amazon.sandbox.config import SandboxConfig
+from plugins.amazon.sandbox.http import error
+from plugins.amazon.sandbox.state import SandboxState
+
+_HANDLERS = {
+    "orders.searchOrders": orders.search_orders,
+    "orders.getOrder": orders.get_order,
+    "ordersV0.confirmShipment": orders.confirm_shipment,
+    "ordersV0.getOrderItems": orders.get_order_items,
+}
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return error(404, "NotFound", f"No resource at {request.method} {request.url.path}.")
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    return error(405, "MethodNotAllowed", f"{request.method} is not allowed on {request.url.path}.")
+
+
+def create_app(config: SandboxConfig, state: SandboxState | None = None) -> Starlette:
+    """An app serving ``state`` (built from ``config`` when not given)."""
+    routes = [
+        Route(OPERATIONS[key].path, handler, methods=[OPERATIONS[key].method])
+        for key, handler in _HANDLERS.items()
+    ]
+    routes += [
+        Route("/auth/o2/token", auth.token, methods=["POST"]),
+        Route("/_sandbox/stats", admin.stats, methods=["GET"]),
+        Route("/_sandbox/confirmations", admin.confirmations, methods=["GET"]),
+        Route("/_sandbox/faults", admin.faults, methods=["POST"]),
+        Route("/_sandbox/orders", admin.add_orders, methods=["POST"]),
+        Route("/_sandbox/expire-tokens", admin.expire_tokens, methods=["POST"]),
+        Route("/_sandbox/reset", admin.reset, methods=["POST"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _method_not_allowed})
+    app.state.sandbox = state or SandboxState.build(config)
+    return app
