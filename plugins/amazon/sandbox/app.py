@@ -8,7 +8,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from plugins.amazon.operations import OPERATIONS
-from plugins.amazon.sandbox import admin, auth, orders
+from plugins.amazon.sandbox import (
+    admin,
+    auth,
+    documents,
+    feeds,
+    fulfillment,
+    listings,
+    orders,
+    reports,
+    tokens,
+)
 from plugins.amazon.sandbox.config import SandboxConfig
 from plugins.amazon.sandbox.http import error
 from plugins.amazon.sandbox.state import SandboxState
@@ -18,6 +28,20 @@ _HANDLERS = {
     "orders.getOrder": orders.get_order,
     "ordersV0.confirmShipment": orders.confirm_shipment,
     "ordersV0.getOrderItems": orders.get_order_items,
+    "feeds.createFeedDocument": feeds.create_feed_document,
+    "feeds.createFeed": feeds.create_feed,
+    "feeds.getFeed": feeds.get_feed,
+    "feeds.getFeedDocument": feeds.get_feed_document,
+    "reports.createReport": reports.create_report,
+    "reports.getReport": reports.get_report,
+    "reports.getReportDocument": reports.get_report_document,
+    "fbaInventory.getInventorySummaries": fulfillment.get_inventory_summaries,
+    "fulfillmentOutbound.listAllFulfillmentOrders": fulfillment.list_all_fulfillment_orders,
+    "fulfillmentOutbound.getFulfillmentOrder": fulfillment.get_fulfillment_order,
+    "listingsItems.getListingsItem": listings.get_listings_item,
+    "listingsItems.patchListingsItem": listings.patch_listings_item,
+    "listingsItems.searchListingsItems": listings.search_listings_items,
+    "tokens.createRestrictedDataToken": tokens.create_restricted_data_token,
 }
 
 
@@ -37,6 +61,8 @@ def create_app(config: SandboxConfig, state: SandboxState | None = None) -> Star
     ]
     routes += [
         Route("/auth/o2/token", auth.token, methods=["POST"]),
+        Route("/_sandbox/documents/{documentId}", documents.upload, methods=["PUT"]),
+        Route("/_sandbox/documents/{documentId}", documents.download, methods=["GET"]),
         Route("/_sandbox/stats", admin.stats, methods=["GET"]),
         Route("/_sandbox/confirmations", admin.confirmations, methods=["GET"]),
         Route("/_sandbox/faults", admin.faults, methods=["POST"]),

@@ -41,8 +41,7 @@ class Call:
 
     def has_restricted_access(self, path: str) -> bool:
         """Whether the token is an RDT that unlocks restricted data on ``path``."""
-        paths = self.token.restricted_paths
-        return paths is not None and path in paths
+        return self.token.covers(path)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -95,12 +94,13 @@ def sp_api(key: str) -> Callable[[Handler], Callable[[Request], Awaitable[Respon
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             state: SandboxState = request.app.state.sandbox
+            state.advance()
             token = authenticate(state, request)
             request_id = str(uuid.uuid4())
             if isinstance(token, Response):
                 token.headers["x-amzn-RequestId"] = request_id
                 return token
-            if token.restricted_paths is not None and request.url.path not in token.restricted_paths:
+            if token.restricted_paths is not None and not token.covers(request.url.path):
                 response = _unauthorized("The restricted data token does not cover this resource.")
                 response.headers["x-amzn-RequestId"] = request_id
                 return response

@@ -119,7 +119,8 @@ class Listing:
     prices: dict[str, Decimal]
     """Offer price by marketplace id, in that marketplace's currency."""
     open_date: datetime
-    status: str = "BUYABLE"
+    updated: datetime
+    listing_id: str
 
     @property
     def is_fba(self) -> bool:
@@ -207,7 +208,12 @@ def generate_listings(seed: int, count: int, anchor: datetime) -> list[Listing]:
                 quantity=rng.choice((0, 3, 12, 25, 40, 100, 250)),
                 base_price_gbp=base,
                 prices={m.marketplace_id: price_in(base, m) for m in MARKETPLACES},
-                open_date=anchor - timedelta(days=rng.randrange(30, 900), seconds=rng.randrange(86400)),
+                open_date=(
+                    opened := anchor - timedelta(days=rng.randrange(30, 900), seconds=rng.randrange(86400))
+                ),
+                updated=opened + timedelta(days=rng.randrange(0, 30)),
+                listing_id=f"{rng.randrange(10**9):09d}{i % 100:02d}"[:7]
+                + "".join(rng.choices(string.ascii_uppercase, k=4)),
             )
         )
     return listings

@@ -4,11 +4,13 @@ pre-rendered order JSON take no lock."""
 from __future__ import annotations
 
 import bisect
+import heapq
+import itertools
 import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,7 +37,21 @@ class AccessToken:
     seller_id: str
     expires_at: float
     restricted_paths: frozenset[str] | None = None
-    """For an RDT: the request paths (no query) whose restricted data it unlocks."""
+    """For an RDT: the paths whose restricted data it unlocks; ``{name}`` matches one segment."""
+
+    def covers(self, path: str) -> bool:
+        """Whether this token is an RDT for ``path`` (a request path, without query)."""
+        if self.restricted_paths is None:
+            return False
+        segments = path.strip("/").split("/")
+        for pattern in self.restricted_paths:
+            parts = pattern.strip("/").split("/")
+            if len(parts) == len(segments) and all(
+                p == s or (p.startswith("{") and p.endswith("}"))
+                for p, s in zip(parts, segments, strict=True)
+            ):
+                return True
+        return False
 
 
 @dataclass(slots=True)
@@ -108,9 +124,12 @@ class SandboxState:
     throttled: Counter[str] = field(default_factory=Counter)
     feeds: dict[str, dict[str, Any]] = field(default_factory=dict)
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
-    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    documents: dict[str, Any] = field(default_factory=dict)
+    """Feed and report documents by id (``documents.Document``)."""
     fulfillment_orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    jobs: list[tuple[float, int, Callable[[SandboxState], None]]] = field(default_factory=list)
+    _job_ids: itertools.count[int] = field(default_factory=itertools.count)
     throttle: Throttle = field(init=False)
     next_order_index: int = 0
 
@@ -126,6 +145,8 @@ class SandboxState:
 
     def seed(self) -> None:
         """(Re)build all seeded data: listings, orders, MCF orders; clear every record."""
+        from plugins.amazon.sandbox.fulfillment import generate_fulfillment_orders
+
         cfg = self.config
         listings = generate_listings(cfg.seed, cfg.listings, self.anchor)
         self.listings = {lst.sku: lst for lst in listings}
@@ -134,6 +155,9 @@ class SandboxState:
             [generate_order(cfg.seed, i, listings, None, self.anchor) for i in range(cfg.orders)]
         )
         self.next_order_index = cfg.orders
+        self.fulfillment_orders = generate_fulfillment_orders(
+            cfg.seed, cfg.fulfillment_orders, listings, self.anchor
+        )
         self.tokens.clear()
         self.confirmations.clear()
         self.faults.clear()
@@ -142,6 +166,7 @@ class SandboxState:
         self.feeds.clear()
         self.reports.clear()
         self.documents.clear()
+        self.jobs.clear()
         self.throttle.reset()
 
     def add_orders(self, count: int) -> list[str]:
@@ -158,6 +183,27 @@ class SandboxState:
                 self.orders.add(spec)
                 ids.append(spec.order_id)
             return ids
+
+    def processing_delay(self) -> float:
+        """Real seconds a feed or report takes: Amazon's delay on the scaled clock."""
+        return self.config.processing_seconds / self.config.time_scale
+
+    def schedule(self, delay: float, job: Callable[[SandboxState], None]) -> float:
+        """Run ``job`` (under the lock) on the first request at least ``delay`` seconds from now."""
+        due = time.monotonic() + delay
+        with self.lock:
+            heapq.heappush(self.jobs, (due, next(self._job_ids), job))
+        return due
+
+    def advance(self) -> None:
+        """Run the jobs that are due (feed and report processing). Called on each request,
+        so processing happens lazily but in order, with no background thread."""
+        if not self.jobs or self.jobs[0][0] > time.monotonic():
+            return
+        with self.lock:
+            while self.jobs and self.jobs[0][0] <= time.monotonic():
+                _, _, job = heapq.heappop(self.jobs)
+                job(self)
 
     def issue_token(self, seller_id: str, restricted_paths: frozenset[str] | None = None) -> AccessToken:
         prefix = "Atz.sprdt|" if restricted_paths is not None else "Atza|"
