@@ -8,11 +8,13 @@ the seed; orders only reference listings, so the two stay consistent.
 
 from __future__ import annotations
 
+import itertools
 import random
 import string
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from plugins.amazon.sandbox.catalog import (
     MARKETPLACE_WEIGHTS,
@@ -185,7 +187,40 @@ class OrderSpec:
 
 
 def _digits(rng: random.Random, n: int) -> str:
-    return "".join(rng.choices(string.digits, k=n))
+    return f"{rng.randrange(10**n):0{n}d}"
+
+
+def _weighted(values: tuple[Any, ...], weights: tuple[int, ...]) -> tuple[tuple[Any, ...], list[int]]:
+    """Values with cumulative weights, so ``rng.choices`` need not add them up per order."""
+    return values, list(itertools.accumulate(weights))
+
+
+_MARKETPLACE_CHOICE = _weighted(MARKETPLACES, MARKETPLACE_WEIGHTS)
+_MFN_CHOICE = _weighted(_MFN_STATUSES, _MFN_WEIGHTS)
+_FBA_CHOICE = _weighted(_FBA_STATUSES, _FBA_WEIGHTS)
+_LINES_CHOICE = _weighted((1, 2, 3), (70, 22, 8))
+_QUANTITY_CHOICE = _weighted((1, 2, 3, 5), (75, 15, 7, 3))
+
+
+def _pick(rng: random.Random, choice: tuple[tuple[Any, ...], list[int]]) -> Any:
+    return rng.choices(choice[0], cum_weights=choice[1])[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """The listings orders draw from, split once by fulfilment channel."""
+
+    listings: list[Listing]
+    mfn: list[Listing]
+    fba: list[Listing]
+
+    @classmethod
+    def of(cls, listings: list[Listing]) -> Catalogue:
+        return cls(
+            listings,
+            [lst for lst in listings if not lst.is_fba] or listings,
+            [lst for lst in listings if lst.is_fba] or listings,
+        )
 
 
 def generate_listings(seed: int, count: int, anchor: datetime) -> list[Listing]:
@@ -220,21 +255,21 @@ def generate_listings(seed: int, count: int, anchor: datetime) -> list[Listing]:
 
 
 def generate_order(
-    seed: int, index: int, listings: list[Listing], created: datetime | None, anchor: datetime
+    seed: int, index: int, catalogue: Catalogue, created: datetime | None, anchor: datetime
 ) -> OrderSpec:
     """Order number ``index``: placed at ``created``, or within 30 days before ``anchor``."""
     rng = random.Random(seed * 1_000_003 + index)  # noqa: S311 - reproducible test data
-    marketplace = rng.choices(MARKETPLACES, weights=MARKETPLACE_WEIGHTS)[0]
+    marketplace: SandboxMarketplace = _pick(rng, _MARKETPLACE_CHOICE)
     if created is None:
         created = anchor - timedelta(seconds=rng.randrange(30 * 86400))
     fba = rng.random() < 0.3
-    pool = [lst for lst in listings if lst.is_fba == fba] or listings
-    status = rng.choices(*((_FBA_STATUSES, _FBA_WEIGHTS) if fba else (_MFN_STATUSES, _MFN_WEIGHTS)))[0]
+    pool = catalogue.fba if fba else catalogue.mfn
+    status = _pick(rng, _FBA_CHOICE if fba else _MFN_CHOICE)
     order_id = f"{marketplace.order_prefix}-{_digits(rng, 7)}-{index:07d}"
     lines = []
-    for n in range(rng.choices((1, 2, 3), weights=(70, 22, 8))[0]):
+    for n in range(_pick(rng, _LINES_CHOICE)):
         listing = rng.choice(pool)
-        quantity = rng.choices((1, 2, 3, 5), weights=(75, 15, 7, 3))[0]
+        quantity = _pick(rng, _QUANTITY_CHOICE)
         custom = not fba and rng.random() < 0.06
         gift = rng.random() < 0.08
         lines.append(
