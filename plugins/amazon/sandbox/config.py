@@ -26,7 +26,7 @@ class SandboxConfig:
     ``time_scale`` speeds Amazon's clock for rate limits and processing delays (60 means a
     minute of Amazon time passes in a second), so tests of throttled code stay fast.
     ``anchor`` fixes the "now" that seeded orders are dated against; None means the start
-    time rounded down to the hour (same seed + same anchor = same data).
+    time rounded down to the hour, less an hour (same seed + same anchor = same data).
     """
 
     seed: int = 42

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from plugins.amazon.sandbox.config import SandboxConfig
@@ -153,7 +153,10 @@ class SandboxState:
 
     @classmethod
     def build(cls, config: SandboxConfig) -> SandboxState:
-        anchor = config.anchor or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        # An hour back, so even the newest seeded order is past searchOrders' settling time.
+        anchor = config.anchor or datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(
+            hours=1
+        )
         state = cls(config=config, anchor=anchor)
         state.seed()
         return state
