@@ -146,3 +146,21 @@ def test_created_window_bounds_the_result(sb: RunningSandbox) -> None:
             for o in page
         ]
     assert len(seen) == sum(1 for c in ordered if after <= c <= before)
+
+
+def test_reset_restores_the_seeded_state() -> None:
+    with running_sandbox(SandboxConfig(seed=9, orders=40, throttle=False)) as sb, sp_client(sb) as api:
+        seeded = sorted(sb.state.orders.by_id)
+        sku = next(iter(sb.state.listings))
+        quantity = sb.state.listings[sku].quantity
+        httpx.post(f"{sb.base_url}/_sandbox/orders", json={"count": 2}).raise_for_status()
+        sb.state.listings[sku].quantity = quantity + 5
+        bad = httpx.post(f"{sb.base_url}/_sandbox/orders", json={"count": 0})
+        assert bad.status_code == 400 and "count" in bad.json()["errors"][0]["message"]
+        assert httpx.post(f"{sb.base_url}/_sandbox/reset").status_code == 204
+        assert sorted(sb.state.orders.by_id) == seeded
+        assert sb.state.listings[sku].quantity == quantity
+        assert sb.stats() == {"requests": {}, "throttled": {}}
+        assert api.get("/fba/outbound/2020-07-01/fulfillmentOrders").status_code == 403, (
+            "tokens are reset too"
+        )

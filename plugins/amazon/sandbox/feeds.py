@@ -87,7 +87,7 @@ async def create_feed(request: Request, call: Call) -> Response:
     unknown = [m for m in marketplaces if m not in BY_ID]
     if unknown:
         return invalid_input(f"Invalid marketplaceIds: {', '.join(map(str, unknown))}.")
-    document = call.state.documents.get(body.get("inputFeedDocumentId"))
+    document = call.state.documents.get(str(body.get("inputFeedDocumentId")))
     if not isinstance(document, Document) or not document.uploadable:
         return invalid_input(
             f"inputFeedDocumentId {body.get('inputFeedDocumentId')!r} is not a feed document."
@@ -175,7 +175,8 @@ def processing_report(state: SandboxState, feed: Feed, content: bytes | None) ->
     messages: list[Any] = []
     if isinstance(document, dict):
         doc_header = document.get("header")
-        messages = document.get("messages") if isinstance(document.get("messages"), list) else []
+        raw_messages = document.get("messages")
+        messages = raw_messages if isinstance(raw_messages, list) else []
         if (
             not isinstance(doc_header, dict)
             or doc_header.get("sellerId") != seller

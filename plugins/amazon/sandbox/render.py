@@ -47,7 +47,7 @@ def iso(moment: datetime) -> str:
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 
-_quote = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_quote = json.encoder.encode_basestring
 """A str as a JSON string literal (C-accelerated), for free text inside hand-built fragments."""
 
 
@@ -167,7 +167,7 @@ def render(spec: OrderSpec) -> RenderedOrder:
             f'"payment":{{"paymentExecutions":[{{"paymentMethod":"{spec.payment_method}",'
             f'"paymentAmount":{grand_total}}}]}}'
         )
-    if spec.buyer_name:
+    if spec.buyer_name and spec.buyer_email:
         sections["BUYER"] = (
             f'"buyer":{{"buyerName":{_quote(spec.buyer_name)},"buyerEmail":{_quote(spec.buyer_email)}}}'
         )

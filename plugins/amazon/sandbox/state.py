@@ -137,8 +137,10 @@ class SandboxState:
     faults: dict[str, Fault] = field(default_factory=dict)
     requests: Counter[str] = field(default_factory=Counter)
     throttled: Counter[str] = field(default_factory=Counter)
-    feeds: dict[str, dict[str, Any]] = field(default_factory=dict)
-    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    feeds: dict[str, Any] = field(default_factory=dict)
+    """Feeds by id (``feeds.Feed``)."""
+    reports: dict[str, Any] = field(default_factory=dict)
+    """Reports by id (``reports.Report``)."""
     documents: dict[str, Any] = field(default_factory=dict)
     """Feed and report documents by id (``documents.Document``)."""
     fulfillment_orders: dict[str, dict[str, Any]] = field(default_factory=dict)
