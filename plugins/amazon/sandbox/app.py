@@ -53,6 +53,12 @@ async def _method_not_allowed(request: Request, exc: Exception) -> Response:
     return error(405, "MethodNotAllowed", f"{request.method} is not allowed on {request.url.path}.")
 
 
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """A bug in the sandbox still answers in Amazon's error shape, so clients see a 500 they
+    handle (and retry) rather than a text body they cannot parse."""
+    return error(500, "InternalFailure", f"Sandbox error: {type(exc).__name__}: {exc}")
+
+
 def create_app(config: SandboxConfig, state: SandboxState | None = None) -> Starlette:
     """An app serving ``state`` (built from ``config`` when not given)."""
     routes = [
@@ -70,6 +76,9 @@ def create_app(config: SandboxConfig, state: SandboxState | None = None) -> Star
         Route("/_sandbox/expire-tokens", admin.expire_tokens, methods=["POST"]),
         Route("/_sandbox/reset", admin.reset, methods=["POST"]),
     ]
-    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _method_not_allowed})
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: _not_found, 405: _method_not_allowed, Exception: _internal_error},
+    )
     app.state.sandbox = state or SandboxState.build(config)
     return app
