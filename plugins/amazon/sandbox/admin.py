@@ -1,0 +1,68 @@
+"""Sandbox-only endpoints under ``/_sandbox/``: inspect, inject faults, add orders, reset."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from plugins.amazon.operations import OPERATIONS
+from plugins.amazon.sandbox.http import invalid_input, json_body, json_response
+from plugins.amazon.sandbox.state import Fault, SandboxState
+
+FAULT_STATUSES = frozenset({400, 429, 500, 503})
+
+
+def _state(request: Request) -> SandboxState:
+    state: SandboxState = request.app.state.sandbox
+    return state
+
+
+async def stats(request: Request) -> Response:
+    return json_response(_state(request).stats())
+
+
+async def confirmations(request: Request) -> Response:
+    state = _state(request)
+    with state.lock:
+        return json_response([asdict(c) for c in state.confirmations])
+
+
+async def faults(request: Request) -> Response:
+    body = await json_body(request)
+    if isinstance(body, Response):
+        return body
+    key, status, count = body.get("operation"), body.get("status"), body.get("count", 1)
+    if key not in OPERATIONS:
+        return invalid_input(f"operation: unknown operation {key!r}; known: {', '.join(sorted(OPERATIONS))}")
+    if status not in FAULT_STATUSES:
+        return invalid_input(f"status: must be one of {sorted(FAULT_STATUSES)}, got {status!r}")
+    if not isinstance(count, int) or count < 1:
+        return invalid_input(f"count: must be a positive integer, got {count!r}")
+    state = _state(request)
+    with state.lock:
+        state.faults[key] = Fault(status, count)
+    return json_response({"operation": key, "status": status, "count": count})
+
+
+async def add_orders(request: Request) -> Response:
+    body = await json_body(request)
+    if isinstance(body, Response):
+        return body
+    count = body.get("count")
+    if not isinstance(count, int) or not 1 <= count <= 100_000:
+        return invalid_input(f"count: must be an integer between 1 and 100000, got {count!r}")
+    return json_response({"orderIds": _state(request).add_orders(count)}, 201)
+
+
+async def expire_tokens(request: Request) -> Response:
+    _state(request).expire_tokens()
+    return Response(status_code=204)
+
+
+async def reset(request: Request) -> Response:
+    state = _state(request)
+    with state.lock:
+        state.seed()
+    return Response(status_code=204)

@@ -1,0 +1,84 @@
+"""The Starlette application serving the sandbox's SP-API, LWA and admin routes."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from plugins.amazon.operations import OPERATIONS
+from plugins.amazon.sandbox import (
+    admin,
+    auth,
+    documents,
+    feeds,
+    fulfillment,
+    listings,
+    orders,
+    reports,
+    tokens,
+)
+from plugins.amazon.sandbox.config import SandboxConfig
+from plugins.amazon.sandbox.http import error
+from plugins.amazon.sandbox.state import SandboxState
+
+_HANDLERS = {
+    "orders.searchOrders": orders.search_orders,
+    "orders.getOrder": orders.get_order,
+    "ordersV0.confirmShipment": orders.confirm_shipment,
+    "ordersV0.getOrderItems": orders.get_order_items,
+    "feeds.createFeedDocument": feeds.create_feed_document,
+    "feeds.createFeed": feeds.create_feed,
+    "feeds.getFeed": feeds.get_feed,
+    "feeds.getFeedDocument": feeds.get_feed_document,
+    "reports.createReport": reports.create_report,
+    "reports.getReport": reports.get_report,
+    "reports.getReportDocument": reports.get_report_document,
+    "fbaInventory.getInventorySummaries": fulfillment.get_inventory_summaries,
+    "fulfillmentOutbound.listAllFulfillmentOrders": fulfillment.list_all_fulfillment_orders,
+    "fulfillmentOutbound.getFulfillmentOrder": fulfillment.get_fulfillment_order,
+    "listingsItems.getListingsItem": listings.get_listings_item,
+    "listingsItems.patchListingsItem": listings.patch_listings_item,
+    "listingsItems.searchListingsItems": listings.search_listings_items,
+    "tokens.createRestrictedDataToken": tokens.create_restricted_data_token,
+}
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return error(404, "NotFound", f"No resource at {request.method} {request.url.path}.")
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    return error(405, "MethodNotAllowed", f"{request.method} is not allowed on {request.url.path}.")
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """A bug in the sandbox still answers in Amazon's error shape, so clients see a 500 they
+    handle (and retry) rather than a text body they cannot parse."""
+    return error(500, "InternalFailure", f"Sandbox error: {type(exc).__name__}: {exc}")
+
+
+def create_app(config: SandboxConfig, state: SandboxState | None = None) -> Starlette:
+    """An app serving ``state`` (built from ``config`` when not given)."""
+    routes = [
+        Route(OPERATIONS[key].path, handler, methods=[OPERATIONS[key].method])
+        for key, handler in _HANDLERS.items()
+    ]
+    routes += [
+        Route("/auth/o2/token", auth.token, methods=["POST"]),
+        Route("/_sandbox/documents/{documentId}", documents.upload, methods=["PUT"]),
+        Route("/_sandbox/documents/{documentId}", documents.download, methods=["GET"]),
+        Route("/_sandbox/stats", admin.stats, methods=["GET"]),
+        Route("/_sandbox/confirmations", admin.confirmations, methods=["GET"]),
+        Route("/_sandbox/faults", admin.faults, methods=["POST"]),
+        Route("/_sandbox/orders", admin.add_orders, methods=["POST"]),
+        Route("/_sandbox/expire-tokens", admin.expire_tokens, methods=["POST"]),
+        Route("/_sandbox/reset", admin.reset, methods=["POST"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: _not_found, 405: _method_not_allowed, Exception: _internal_error},
+    )
+    app.state.sandbox = state or SandboxState.build(config)
+    return app
