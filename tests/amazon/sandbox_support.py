@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from jsonschema import Draft4Validator, Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from plugins.amazon.sandbox import RunningSandbox
-
-# Next to the repository, as for test_operations.py; AMAZON_MODELS_DIR points elsewhere (a worktree).
-MODELS = Path(
-    os.environ.get("AMAZON_MODELS_DIR")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "amazon-models"
-)
-needs_models = pytest.mark.skipif(
-    not MODELS.is_dir(), reason=f"Amazon models not found at {MODELS}; response schema checks skipped"
-)
+from tests.amazon.models import MODELS
 
 
 def _strict(node: Any) -> Any:

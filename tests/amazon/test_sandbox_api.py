@@ -16,11 +16,11 @@ import pytest
 
 from plugins.amazon.sandbox import RunningSandbox, SandboxConfig, running_sandbox
 from plugins.amazon.sandbox.render import INCLUDED_DATA
+from tests.amazon.models import needs_models
 from tests.amazon.sandbox_support import (
     access_token,
     assert_valid,
     assert_valid_document,
-    needs_models,
     sp_client,
 )
 
