@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         default=Path("channelhub.key"),
         description="Where embedded mode keeps its generated secret key.",
     )
+    queue_namespace: str = Field(
+        default="channelhub",
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Prefix of the job queues in Redis; deployments sharing one Redis use different ones.",
+    )
     worker_threads: int = Field(default=4, ge=1, le=64)
     log_level: str = "INFO"
     log_json: bool = False

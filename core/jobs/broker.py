@@ -36,7 +36,7 @@ def create_broker(settings: Settings) -> dramatiq.Broker:
     """Redis broker for many workers on many machines, or an in-process one (embedded)."""
     broker: dramatiq.Broker
     if settings.redis_url:
-        broker = RedisBroker(url=settings.redis_url, namespace="channelhub")  # type: ignore[no-untyped-call]
+        broker = RedisBroker(url=settings.redis_url, namespace=settings.queue_namespace)  # type: ignore[no-untyped-call]
     else:
         broker = StubBroker()
         broker.emit_after("process_boot")

@@ -49,13 +49,8 @@ def test_only_transient_failures_are_retried(exc: Exception, retried: bool) -> N
 @pytest.fixture
 def started(session: Session, monkeypatch: pytest.MonkeyPatch) -> Iterator[dramatiq.Broker]:
     get_plugin_manager().register(FakeChannelPlugin(), "fake")
-    if REDIS_URL:  # isolate this test's queues from other runs sharing the Redis server
-        monkeypatch.setattr(
-            jobs_broker,
-            "RedisBroker",
-            lambda **kw: RedisBroker(**{**kw, "namespace": f"channelhub-test-{uuid.uuid4().hex[:8]}"}),
-        )
-    broker = jobs_broker.start(Settings(), get_plugin_manager())
+    # a namespace of its own isolates this test's queues from other runs sharing the Redis server
+    broker = jobs_broker.start(Settings(queue_namespace=f"test-{uuid.uuid4().hex[:8]}"), get_plugin_manager())
     yield broker
     if isinstance(broker, RedisBroker):
         broker.flush_all()
