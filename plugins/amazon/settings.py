@@ -29,6 +29,6 @@ class AmazonSettings(BaseModel):
     identifier: Literal["sku", "asin"] = "sku"
     endpoint: str | None = Field(default=None, pattern=r"^https?://")
     lwa_endpoint: str | None = Field(default=None, pattern=r"^https?://")
-    phone: str | None = None
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    prefill_phone: str | None = None
+    prefill_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
     intervals: dict[str, float] = Field(default_factory=dict)
