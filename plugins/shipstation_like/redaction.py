@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, String, select, update
@@ -121,10 +120,11 @@ def redact_order(
     contacts = cast(
         CursorResult[Any],
         session.execute(
-        update(LabelContact)
-        .where(LabelContact.shipment_id.in_([s.id for s in shipments]))
-        .values(phone=_fit(text, LabelContact.__table__.c.phone), email=text)
-        .execution_options(synchronize_session=False),
+            update(LabelContact)
+            .where(LabelContact.shipment_id.in_([s.id for s in shipments]))
+            .values(phone=_fit(text, LabelContact.__table__.c.phone), email=text)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if contacts.rowcount:
         touched.append("label_contact")
