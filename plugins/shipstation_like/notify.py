@@ -155,7 +155,7 @@ def _call(
     for result in results:
         if result.ok or result.already_confirmed:
             outcomes[result.channel_order_id] = _Outcome(
-                NoticeState.DONE, already_confirmed=result.already_confirmed and not result.ok
+                NoticeState.DONE, already_confirmed=result.already_confirmed
             )
         elif result.permanent:
             outcomes[result.channel_order_id] = _Outcome(NoticeState.FAILED, result.error or "refused")
