@@ -35,9 +35,9 @@ redact_app = typer.Typer(no_args_is_help=True)
 NOTIFY_HELP = "Tell the channel now (default); --no-notify leaves it queued for the worker."
 
 
-def _notify(limit: int) -> NotifySummary:
+def _notify(limit: int, *, quiet: bool = False) -> NotifySummary:
     summary = notify_pending(session_factory(), get_plugin_manager(), limit=limit)
-    if summary.claimed:
+    if summary.claimed and not quiet:
         console.print(
             f"notified {summary.sent} order(s) in {summary.calls} call(s); "
             f"{summary.retry_later} queued for retry, {summary.failed} failed"
@@ -89,7 +89,9 @@ def batch(
     """
     with session_scope() as session:
         result = load_batch(session, get_plugin_manager(), source.read_bytes())
-    summary = _notify(max(DEFAULT_LIMIT, len(result.created))) if notify and result.created else None
+    summary = (
+        _notify(max(DEFAULT_LIMIT, len(result.created)), quiet=as_json) if notify and result.created else None
+    )
     if as_json:
         print_json({**asdict(result), "notify": asdict(summary) if summary else None})
     else:

@@ -57,7 +57,9 @@ class RecordingChannel:
             results = []
             for c in confirmations:
                 if c.channel_order_id in self.permanent_for:
-                    results.append(ConfirmationResult(c.channel_order_id, False, "invalid carrier", permanent=True))
+                    results.append(
+                        ConfirmationResult(c.channel_order_id, False, "invalid carrier", permanent=True)
+                    )
                 elif c.possibly_sent and c.channel_order_id in self.confirmed:
                     results.append(ConfirmationResult(c.channel_order_id, True, already_confirmed=True))
                 else:  # a real channel without possibly_sent would confirm twice: so does this one
@@ -77,7 +79,9 @@ class RecordingConnector(FakeConnector):
         super().__init__(context)
         self.channel = channel
 
-    def confirm_shipments(self, confirmations: Sequence[ShipmentConfirmation]) -> Sequence[ConfirmationResult]:
+    def confirm_shipments(
+        self, confirmations: Sequence[ShipmentConfirmation]
+    ) -> Sequence[ConfirmationResult]:
         return self.channel.confirm(confirmations)
 
 

@@ -19,7 +19,9 @@ def ship_orders(shop: Shop, count: int, prefix: str = "ORD") -> list[str]:
     with shop.factory() as session, session.begin():
         for channel_order_id in ids:
             order = shop.order(session, channel_order_id)
-            create_shipment(session, shop.plugins, [order], carrier_code="trk", tracking=f"T{channel_order_id}", now=T0)
+            create_shipment(
+                session, shop.plugins, [order], carrier_code="trk", tracking=f"T{channel_order_id}", now=T0
+            )
     return ids
 
 
@@ -57,7 +59,9 @@ def test_throttled_notice_waits_for_its_backoff(shop: Shop) -> None:
     assert (first.claimed, first.retry_later, first.sent) == (2, 2, 0)
     with shop.factory() as session:
         queued = pending_notices(session)
-    assert {q.state for q in queued} == {"queued"} and all("throttled" in (q.last_error or "") for q in queued)
+    assert {q.state for q in queued} == {"queued"} and all(
+        "throttled" in (q.last_error or "") for q in queued
+    )
     assert all(q.next_attempt_at == T0 + timedelta(seconds=60) for q in queued)  # retry_after beats 30 s
     assert notify_pending(shop.factory, shop.plugins, now=T0 + timedelta(seconds=59)).claimed == 0
     assert notify_pending(shop.factory, shop.plugins, now=T0 + timedelta(seconds=60)).sent == 2
@@ -135,7 +139,9 @@ def test_split_order_first_shipment_carries_every_item_later_ones_do_not_notify(
 def test_combined_with_an_already_notified_order_notifies_the_next(shop: Shop) -> None:
     with shop.factory() as session, session.begin():
         split = shop.order(session, "P-1", items=[("A", 2)])
-        create_shipment(session, shop.plugins, [split], carrier_code="trk", items=[ItemRequest("A", 1)], now=T0)
+        create_shipment(
+            session, shop.plugins, [split], carrier_code="trk", items=[ItemRequest("A", 1)], now=T0
+        )
         other = shop.order(session, "P-2")
         shipment = create_shipment(session, shop.plugins, [split, other], carrier_code="trk", now=T0)
         assert shipment.notify_state is NotifyState.PENDING
