@@ -1,0 +1,47 @@
+"""Two notifiers at once never send one shipment twice (PostgreSQL row locks and leases)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from core.db.base import utcnow
+from plugins.shipstation_like.notify import NotifySummary, notify_pending, pending_notices
+from tests.shipstation_like.conftest import Shop
+from tests.shipstation_like.test_notify import ship_orders
+
+
+@pytest.mark.postgres
+def test_parallel_notifiers_send_each_shipment_once(shop: Shop) -> None:
+    ids = ship_orders(shop, 200)
+    shop.channel.delay = 0.02  # keep calls overlapping
+    shop.channel.throttle_calls = 3
+    summaries: list[NotifySummary] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        try:
+            start.wait()
+            now = utcnow()
+            for _ in range(40):
+                summaries.append(notify_pending(shop.factory, shop.plugins, limit=15, now=now))
+                with shop.factory() as session:
+                    if not pending_notices(session):
+                        return
+                now += timedelta(minutes=5)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+
+    assert not errors
+    assert shop.channel.confirmed == {i: 1 for i in ids}
+    assert sum(s.sent for s in summaries) == 200
+    assert len([s for s in summaries if s.claimed]) > 1  # both threads did work
