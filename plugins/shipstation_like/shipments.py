@@ -188,12 +188,8 @@ def _plan_notices(session: Session, shipment: Shipment, orders: Sequence[Order],
         if action is NoticeAction.NOTIFY:
             notice.state, notice.next_attempt_at = NoticeState.QUEUED, now
         session.add(notice)
-    if notifier_chosen:
-        shipment.notify_state = NotifyState.PENDING
-    elif len(orders) > 1 and not notified.issuperset(o.id for o in orders):
-        shipment.notify_state = NotifyState.MANUAL
-    else:
-        shipment.notify_state = NotifyState.NOT_REQUIRED
+    # A combined shipment always has its notifier; its other orders' MANUAL is on their notices.
+    shipment.notify_state = NotifyState.PENDING if notifier_chosen else NotifyState.NOT_REQUIRED
 
 
 def create_shipment(
