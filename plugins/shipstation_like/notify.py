@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, and_, case, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Select, and_, case, or_, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from core.db.base import utcnow
@@ -81,15 +81,24 @@ def _due(now: datetime) -> ColumnElement[bool]:
 
 
 def _claim(session: Session, limit: int, now: datetime, lease: timedelta, token: str) -> list[int]:
-    query = select(Notice.id).where(_due(now)).order_by(Notice.next_attempt_at, Notice.id).limit(limit)
+    """Take up to ``limit`` due rows for this pass; a row is never held by two passes.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` so parallel workers take different rows
+    instead of queueing on the same ones. SQLite (one writer at a time): a single UPDATE over a
+    subquery, so the read never has to upgrade to a write lock. In both, the UPDATE repeats the
+    due condition: a compare-and-set that only succeeds on rows nobody claimed meanwhile.
+    """
+    due = select(Notice.id).where(_due(now)).order_by(Notice.next_attempt_at, Notice.id).limit(limit)
+    target: Sequence[int] | Select[Any]
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = list(session.scalars(query))
-    if not ids:
-        return []
+        target = list(session.scalars(due.with_for_update(skip_locked=True)))
+        if not target:
+            return []
+    else:
+        target = due
     claimed = session.execute(
         update(Notice)
-        .where(Notice.id.in_(ids), _due(now))
+        .where(Notice.id.in_(target), _due(now))
         .values(
             possibly_sent=case((Notice.state == NoticeState.SENDING, True), else_=Notice.possibly_sent),
             state=NoticeState.SENDING,
@@ -107,7 +116,6 @@ def _confirmation(
     notice: Notice, shipment: Shipment, order: Order, carrier_name: str | None
 ) -> ShipmentConfirmation:
     """The order's only confirmation: every item of the order, whatever this parcel holds."""
-    assert shipment.shipped_at is not None
     return ShipmentConfirmation(
         channel_order_id=order.channel_order_id,
         idempotency_key=shipment.idempotency_key,
@@ -115,7 +123,7 @@ def _confirmation(
         carrier_name=carrier_name,
         service=shipment.service_code,
         tracking_number=shipment.tracking_number,
-        ship_date=shipment.shipped_at,
+        ship_date=shipment.shipped_at or shipment.created_at,
         lines=tuple(ConfirmedLine(i.channel_item_id, i.quantity) for i in order.items),
         possibly_sent=notice.possibly_sent,
     )

@@ -1,11 +1,10 @@
-"""Two notifiers at once never send one shipment twice (PostgreSQL row locks and leases)."""
+"""Two notifiers at once never send one shipment twice: row locks (SKIP LOCKED) on PostgreSQL,
+one writer at a time on SQLite, and the compare-and-set claim on both."""
 
 from __future__ import annotations
 
 import threading
 from datetime import timedelta
-
-import pytest
 
 from core.db.base import utcnow
 from plugins.shipstation_like.notify import NotifySummary, notify_pending, pending_notices
@@ -13,7 +12,6 @@ from tests.shipstation_like.conftest import Shop
 from tests.shipstation_like.test_notify import ship_orders
 
 
-@pytest.mark.postgres
 def test_parallel_notifiers_send_each_shipment_once(shop: Shop) -> None:
     ids = ship_orders(shop, 200)
     shop.channel.delay = 0.02  # keep calls overlapping
