@@ -73,6 +73,19 @@ def shipped_units(session: Session, item_ids: Sequence[int]) -> dict[int, int]:
     return {item_id: int(units) for item_id, units in rows}
 
 
+def _lock(session: Session, orders: Sequence[Order]) -> None:
+    """Lock and re-read the orders (PostgreSQL), so two people shipping the same order at once
+    take turns and the second sees the first one's shipment; SQLite has one writer anyway."""
+    if orders:
+        session.execute(
+            select(Order)
+            .where(Order.id.in_([o.id for o in orders]))
+            .order_by(Order.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
+
 def _check_shippable(orders: Sequence[Order]) -> None:
     if not orders:
         raise InputError("order", "give at least one order")
@@ -212,6 +225,7 @@ def create_shipment(
     :func:`plugins.shipstation_like.notify.notify_pending` does that, after the commit.
     """
     now = now or utcnow()
+    _lock(session, orders)
     _check_shippable(orders)
     lines = _lines(session, orders, items)
     carrier_code, service = _carrier(plugins, orders, carrier_code, service)

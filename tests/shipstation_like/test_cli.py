@@ -87,6 +87,8 @@ def test_create_combined_with_no_notify_then_pending_notify_lists_it(shop: Shop,
     code, output = invoke("shipments", "pending-notify", "--json")
     (row,) = json.loads(output)
     assert (row["channel_order_id"], row["state"], row["attempts"]) == ("K-1", "queued", 0)
+    code, output = invoke("shipments", "pending-notify")
+    assert code == 0 and "K-1" in output and "queued" in output
     code, output = invoke("shipments", "manual", "--json")
     assert [r["channel_order_id"] for r in json.loads(output)] == ["K-2"]
     assert invoke("shipments", "notify")[0] == 0
