@@ -1,2 +1,34 @@
 """Hook implementations of the ShipStation-like fulfilment plugin (entry point
-``shipstation_like``)."""
+``shipstation_like``): shipments and their one-time channel notification, the order workflow
+commands, and personal data redaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from core.hookspecs import hookimpl
+from core.types import ActorSpec, CliGroup, MigrationLocation
+
+BRANCH = "shipstation_like"
+
+
+@hookimpl
+def channelhub_migrations() -> Iterator[MigrationLocation]:
+    yield MigrationLocation(BRANCH, Path(__file__).parent / "migrations" / "versions")
+
+
+@hookimpl
+def channelhub_cli() -> Iterator[CliGroup]:
+    from plugins.shipstation_like import cli
+
+    yield CliGroup("shipments", cli.shipments_app, help="Shipments and their channel notifications.")
+    yield CliGroup("orders", cli.orders_app, help="Orders.")
+    yield CliGroup("redact", cli.redact_app, help="Personal data redaction.")
+
+
+@hookimpl
+def channelhub_actors() -> Iterator[ActorSpec]:
+    from plugins.shipstation_like.actors import ACTORS
+
+    yield from ACTORS
