@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from core.db.base import utcnow
 from core.db.session import session_factory, session_scope
 from core.plugins import get_plugin_manager
@@ -22,6 +24,10 @@ def redact_personal_data() -> None:
 
 
 ACTORS = [
-    ActorSpec("shipstation_notify_shipments", notify_shipments, queue="shipstation"),
-    ActorSpec("shipstation_redact_personal_data", redact_personal_data, queue="shipstation"),
+    ActorSpec(
+        "shipstation_notify_shipments", notify_shipments, queue="shipstation", every=timedelta(minutes=1)
+    ),
+    ActorSpec(
+        "shipstation_redact_personal_data", redact_personal_data, queue="shipstation", every=timedelta(days=1)
+    ),
 ]

@@ -29,6 +29,7 @@ from core.db.models import Integration, NotifyState, Order, OrderItem, OrderStat
 from core.dto import Fulfilment
 from core.errors import InputError
 from core.plugins import PluginManager
+from core.services.catalog import ship_units
 from plugins.shipstation_like.tables import (
     LabelContact,
     Notice,
@@ -258,6 +259,9 @@ def create_shipment(
         ) from exc
     done = shipped_units(session, [i.id for o in orders for i in o.items])
     for order in orders:
-        if all(done.get(i.id, 0) >= i.quantity for i in order.items):
+        if order.status is not OrderStatus.SHIPPED and all(
+            done.get(i.id, 0) >= i.quantity for i in order.items
+        ):
             order.status = OrderStatus.SHIPPED
+            ship_units(session, order.id)  # the units leave the warehouse: lower stock on hand
     return shipment
