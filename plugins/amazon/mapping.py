@@ -188,7 +188,7 @@ def to_inventory_level(summary: Json) -> InventoryLevel:
     if not sku:
         raise InputError("sellerSku", "is missing")
     details = summary.get("inventoryDetails") or {}
-    quantity = details.get("fulfillableQuantity", summary.get("totalQuantity", 0))
+    quantity = details.get("fulfillableQuantity", summary.get("totalQuantity")) or 0
     return InventoryLevel(
         sku=sku, quantity=int(quantity), fulfilment=Fulfilment.FBA, asin=summary.get("asin")
     )
@@ -200,8 +200,8 @@ def to_fulfilment_update(order: Json, shipments: list[Json] | None = None) -> Fu
     if not fid:
         raise InputError("sellerFulfillmentOrderId", "is missing")
     packages = [p for s in shipments or [] for p in s.get("fulfillmentShipmentPackage") or []]
-    shipped = [s.get("shippingDate") for s in shipments or [] if s.get("shippingDate")]
-    delivered = [p.get("estimatedArrivalDate") for p in packages if p.get("estimatedArrivalDate")]
+    shipped = [str(s["shippingDate"]) for s in shipments or [] if s.get("shippingDate")]
+    delivered = [str(p["estimatedArrivalDate"]) for p in packages if p.get("estimatedArrivalDate")]
     status = str(order.get("fulfillmentOrderStatus", "UNKNOWN"))
     return FulfilmentUpdate(
         fulfilment_order_id=fid,
