@@ -5,12 +5,31 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from core.hookspecs import hookimpl
-from core.types import CliGroup
+from core.types import ChannelType, CliGroup
+
+
+@hookimpl
+def channelhub_channel_types() -> Iterator[ChannelType]:
+    """Amazon: every marketplace, one integration per country."""
+    from plugins.amazon.connector import AmazonConnector
+    from plugins.amazon.marketplaces import MARKETPLACES
+    from plugins.amazon.settings import AmazonSettings
+
+    yield ChannelType(
+        key="amazon",
+        display_name="Amazon",
+        marketplaces=MARKETPLACES,
+        settings_model=AmazonSettings,
+        credential_fields=("refresh_token",),
+        connector_factory=AmazonConnector,
+    )
 
 
 @hookimpl
 def channelhub_cli() -> Iterator[CliGroup]:
-    """``channelhub sandbox amazon serve``: the local SP-API sandbox."""
-    from plugins.amazon.sandbox.cli import app
+    """``channelhub integrations add amazon`` and ``channelhub sandbox amazon serve``."""
+    from plugins.amazon.cli import app as add_app
+    from plugins.amazon.sandbox.cli import app as sandbox_app
 
-    yield CliGroup(name="amazon", parent="sandbox", app=app, help="Local Amazon SP-API sandbox.")
+    yield CliGroup(name="add", parent="integrations", app=add_app, help="Connect a sales channel.")
+    yield CliGroup(name="amazon", parent="sandbox", app=sandbox_app, help="Local Amazon SP-API sandbox.")
