@@ -73,8 +73,13 @@ def build_suite(
 
 
 def fail(contract_name: str, message: str) -> NoReturn:
-    """Fail the current test with a message that says what to fix (no traceback noise)."""
-    pytest.fail(f"[{contract_name}] {message}", pytrace=False)
+    """Fail the current test with a message that says what to fix (no traceback noise).
+
+    The message already names the plugin's exception, so the chained original is suppressed.
+    """
+    failure = pytest.fail.Exception(f"[{contract_name}] {message}", pytrace=False)
+    failure.__suppress_context__ = True
+    raise failure
 
 
 def check(condition: object, contract_name: str, message: str) -> None:
