@@ -20,7 +20,9 @@ NAME = re.compile(r"[a-z][a-z0-9_]{1,30}")
 def render_channel(name: str, directory: Path) -> Path:
     """Write the package ``channelhub-<name>`` under ``directory``; refuse to overwrite anything."""
     if not NAME.fullmatch(name):
-        raise InputError("name", f"must be 2-31 lower-case letters, digits or _ starting with a letter, got {name!r}")
+        raise InputError(
+            "name", f"must be 2-31 lower-case letters, digits or _ starting with a letter, got {name!r}"
+        )
     root = directory / f"channelhub-{name.replace('_', '-')}"
     if root.exists():
         raise InputError("dir", f"{root} already exists; choose another --dir or name")

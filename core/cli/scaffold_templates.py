@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """Files of a new channel plugin package (``channelhub plugins new channel NAME``).
 
 Each is a :class:`string.Template`: ``$name`` is the channel key (a Python identifier),
@@ -6,7 +7,7 @@ against its own fake shop, so an author starts green and replaces the API calls.
 """
 
 CHANNEL_FILES: dict[str, str] = {
-    'pyproject.toml': r'''[build-system]
+    "pyproject.toml": r"""[build-system]
 requires = ["setuptools>=69"]
 build-backend = "setuptools.build_meta"
 
@@ -26,10 +27,10 @@ include = ["${name}_channelhub*"]
 [tool.pytest.ini_options]
 testpaths = ["tests"]
 pythonpath = ["."]
+""",
+    "${name}_channelhub/__init__.py": r'''"""$Title channel plugin for channelhub."""
 ''',
-    '${name}_channelhub/__init__.py': r'''"""$Title channel plugin for channelhub."""
-''',
-    '${name}_channelhub/plugin.py': r'''"""Hook implementations of the $Title channel plugin (entry point ``$name``)."""
+    "${name}_channelhub/plugin.py": r'''"""Hook implementations of the $Title channel plugin (entry point ``$name``)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def channelhub_channel_types() -> Iterator[ChannelType]:
         connector_factory=${Title}Connector,
     )
 ''',
-    '${name}_channelhub/connector.py': r'''"""The $Title connector: the shop's REST API mapped to channelhub's DTOs."""
+    "${name}_channelhub/connector.py": r'''"""The $Title connector: the shop's REST API mapped to channelhub's DTOs."""
 
 from __future__ import annotations
 
@@ -213,7 +214,7 @@ class ${Title}Connector:
     def close(self) -> None:
         self.client.close()
 ''',
-    '${name}_channelhub/fake_channel.py': r'''"""A fake $Title shop on loopback: the REST API the connector talks to, for tests and demos.
+    "${name}_channelhub/fake_channel.py": r'''"""A fake $Title shop on loopback: the REST API the connector talks to, for tests and demos.
 
 It serves the same paths and JSON shapes as the real shop (adapt both together), keeps its
 state in memory, and records what it was told so tests can read it back.
@@ -314,7 +315,7 @@ class FakeShop:
             return "200 OK", {"ok": True}
         return "404 Not Found", {"error": f"no route {method} {path}"}
 ''',
-    'tests/test_conformance.py': r'''"""$Title passes channelhub's channel conformance suite against its fake shop."""
+    "tests/test_conformance.py": r'''"""$Title passes channelhub's channel conformance suite against its fake shop."""
 
 from __future__ import annotations
 

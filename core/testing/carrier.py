@@ -43,7 +43,9 @@ class CarrierConformance:
         _, carriers = _carriers(channelhub_harness, name)
         for code, carrier in carriers.items():
             check(code and carrier.name, name, f"carrier {code!r} needs a code and a name")
-            check(carrier.services, name, f"carrier {code!r} lists no services: add at least one CarrierService")
+            check(
+                carrier.services, name, f"carrier {code!r} lists no services: add at least one CarrierService"
+            )
             services = [s.code for s in carrier.services]
             dupes = sorted({s for s in services if services.count(s) > 1})
             check(not dupes, name, f"carrier {code!r} lists service code(s) {dupes} more than once")
@@ -66,7 +68,11 @@ class CarrierConformance:
             for q in quotes:
                 where = f"quote {q.carrier_code}/{q.service_code} for order {request.order_id}"
                 carrier = carriers.get(q.carrier_code)
-                check(carrier, name, f"{where}: carrier {q.carrier_code!r} is not registered by channelhub_carriers")
+                check(
+                    carrier,
+                    name,
+                    f"{where}: carrier {q.carrier_code!r} is not registered by channelhub_carriers",
+                )
                 assert carrier is not None
                 check(
                     q.service_code in {s.code for s in carrier.services},
@@ -86,7 +92,8 @@ class CarrierConformance:
                     check(
                         q.max_price.currency == q.price.currency and q.max_price.amount >= q.price.amount,
                         name,
-                        f"{where}: max_price {q.max_price} must be in {q.price.currency} and >= price {q.price}",
+                        f"{where}: max_price {q.max_price} must be in {q.price.currency} "
+                        f"and >= price {q.price}",
                     )
                 check(
                     isinstance(q.transit_days, int) and q.transit_days >= 0,

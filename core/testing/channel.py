@@ -273,9 +273,15 @@ class ChannelConformance:
                 try:
                     call(connector)
                 except ChannelAuthError as exc:
-                    check(str(exc).strip(), name, f"{what}: ChannelAuthError needs a message a person can act on")
+                    check(
+                        str(exc).strip(),
+                        name,
+                        f"{what}: ChannelAuthError needs a message a person can act on",
+                    )
                     leaked = [s for s in secrets if s in str(exc)]
-                    check(not leaked, name, f"{what}: the ChannelAuthError message contains a credential value")
+                    check(
+                        not leaked, name, f"{what}: the ChannelAuthError message contains a credential value"
+                    )
                     continue
                 except Exception as exc:
                     fail(
@@ -283,7 +289,9 @@ class ChannelConformance:
                         f"{what} raised {type(exc).__name__} ({exc}) for refused credentials: raise "
                         "core.errors.ChannelAuthError so core moves the integration to Error with the reason",
                     )
-                fail(name, f"{what} accepted harness.credentials(valid=False): it must raise ChannelAuthError")
+                fail(
+                    name, f"{what} accepted harness.credentials(valid=False): it must raise ChannelAuthError"
+                )
 
     @contract("order_paging")
     def test_order_paging(self, channelhub_harness: ChannelHarness) -> None:
@@ -408,20 +416,32 @@ class ChannelConformance:
             if not isinstance(product, ChannelProduct):
                 problems.append(f"fetch_products yielded {type(product).__name__}, expected ChannelProduct")
                 continue
-            if product.price is not None and (p := _money_problem(f"product {product.sku}: price", product.price, None)):
+            if product.price is not None and (
+                p := _money_problem(f"product {product.sku}: price", product.price, None)
+            ):
                 problems.append(p)
-            if product.quantity is not None and (not isinstance(product.quantity, int) or product.quantity < 0):
+            if product.quantity is not None and (
+                not isinstance(product.quantity, int) or product.quantity < 0
+            ):
                 problems.append(f"product {product.sku}: quantity must be an int >= 0 or None")
         for level in inventory:
             if not isinstance(level, InventoryLevel) or not isinstance(level.quantity, int):
-                problems.append(f"fetch_inventory yielded {level!r}, expected InventoryLevel with an int quantity")
+                problems.append(
+                    f"fetch_inventory yielded {level!r}, expected InventoryLevel with an int quantity"
+                )
         for page in fulfilment:
-            if not isinstance(page, FulfilmentPage) or not all(isinstance(u, FulfilmentUpdate) for u in page.updates):
-                problems.append(f"fetch_fulfilment_updates yielded {type(page).__name__}, expected FulfilmentPage")
+            if not isinstance(page, FulfilmentPage) or not all(
+                isinstance(u, FulfilmentUpdate) for u in page.updates
+            ):
+                problems.append(
+                    f"fetch_fulfilment_updates yielded {type(page).__name__}, expected FulfilmentPage"
+                )
         listed = {p.sku for p in products if isinstance(p, ChannelProduct)}
         unlisted = [s for s in h.accepted_skus() if s not in listed]
         if unlisted:
-            problems.append(f"fetch_products did not list accepted SKU(s) {unlisted}: it must return every listing")
+            problems.append(
+                f"fetch_products did not list accepted SKU(s) {unlisted}: it must return every listing"
+            )
         _report(name, problems)
 
     def _check_push(
@@ -450,7 +470,11 @@ class ChannelConformance:
                 f"{what} raised {type(exc).__name__} ({exc}) when SKU {unknown!r} was unknown: reject that "
                 "SKU in its own SkuResult(ok=False, message=...) and apply the others",
             )
-        check(isinstance(result, PushResult), name, f"{what} returned {type(result).__name__}, expected PushResult")
+        check(
+            isinstance(result, PushResult),
+            name,
+            f"{what} returned {type(result).__name__}, expected PushResult",
+        )
         bad = [r for r in result.results if not isinstance(r, SkuResult)]
         check(not bad, name, f"{what}: results must be SkuResult values, got {bad[:1]}")
         reported = [r.sku for r in result.results]
@@ -508,7 +532,11 @@ class ChannelConformance:
             connector.push_prices([PriceUpdate(s, Money(p, h.currency)) for s, p in prices.items()])
         for sku in skus:
             held = h.recorded_quantity(sku)
-            check(held == quantities[sku], name, f"pushed quantity {quantities[sku]} for {sku}, channel holds {held}")
+            check(
+                held == quantities[sku],
+                name,
+                f"pushed quantity {quantities[sku]} for {sku}, channel holds {held}",
+            )
             price = h.recorded_price(sku)
             check(price == prices[sku], name, f"pushed price {prices[sku]} for {sku}, channel shows {price}")
 
@@ -523,7 +551,9 @@ class ChannelConformance:
                 (
                     o
                     for o in orders
-                    if o.status is ChannelOrderStatus.UNSHIPPED and o.fulfilment is FulfilmentKind.MFN and o.items
+                    if o.status is ChannelOrderStatus.UNSHIPPED
+                    and o.fulfilment is FulfilmentKind.MFN
+                    and o.items
                 ),
                 None,
             )

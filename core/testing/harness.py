@@ -160,4 +160,3 @@ class PricingHarness(_Lifecycle, ABC):
     @abstractmethod
     def bad_params(self) -> Mapping[str, Sequence[Mapping[str, object]]]:
         """Per rule type key, parameter sets its ``params_model`` must reject."""
-

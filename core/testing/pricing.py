@@ -41,7 +41,9 @@ def _edge_products(h: PricingHarness) -> Iterator[PricingInput]:
                 yield replace(product, rrp=rrp, cost=cost)
 
 
-def _decide(manager: PluginManager, product: PricingInput, h: PricingHarness, name: str) -> PriceDecision | None:
+def _decide(
+    manager: PluginManager, product: PricingInput, h: PricingHarness, name: str
+) -> PriceDecision | None:
     try:
         return manager.compute_price(product, list(h.rules()))
     except Exception as exc:
@@ -68,7 +70,11 @@ class PricingConformance:
                 f"price rule type {key!r}: params_model must be a pydantic BaseModel subclass",
             )
         for rule in h.rules():
-            check(rule.rule_type in types, name, f"harness rule {rule.rule_id} has unregistered type {rule.rule_type!r}")
+            check(
+                rule.rule_type in types,
+                name,
+                f"harness rule {rule.rule_id} has unregistered type {rule.rule_type!r}",
+            )
             try:
                 types[rule.rule_type].params_model.model_validate(rule.params)
             except ValidationError as exc:
@@ -96,7 +102,11 @@ class PricingConformance:
                         f"{unnamed[0]['msg']}; validate per field so the error names it",
                     )
                     continue
-                fail(name, f"rule type {key!r} accepted bad params {dict(params)}: add constraints to its params_model")
+                fail(
+                    name,
+                    f"rule type {key!r} accepted bad params {dict(params)}: "
+                    "add constraints to its params_model",
+                )
 
     @contract("price_typed")
     def test_price_typed(self, channelhub_harness: PricingHarness) -> None:

@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """Deliberately broken plugins fail the suites with messages that say what to fix."""
 
 from __future__ import annotations
@@ -6,7 +7,7 @@ import pytest
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
-BROKEN_CHANNEL = '''
+BROKEN_CHANNEL = """
 from dataclasses import replace
 from core.dto import ConfirmationResult, OrdersPage
 from core.hookspecs import hookimpl
@@ -51,7 +52,7 @@ class BrokenHarness(FakeChannelHarness):
 
 class TestBroken(channel_conformance(harness=BrokenHarness, skip={"entry_point": "not installed"})):
     pass
-'''
+"""
 
 
 def test_broken_channel_fails_with_messages_that_say_what_to_fix(pytester: pytest.Pytester) -> None:

@@ -55,7 +55,9 @@ class CornershopConnector:
         except httpx.TransportError as exc:
             raise TransientChannelError(f"cornershop unreachable: {exc}", operation=path) from exc
         if response.status_code in (401, 403):
-            raise ChannelAuthError("cornershop refused the API key", code=str(response.status_code), operation=path)
+            raise ChannelAuthError(
+                "cornershop refused the API key", code=str(response.status_code), operation=path
+            )
         if response.status_code == 429:
             raise ThrottledError("cornershop is throttling requests", code="429", operation=path)
         if response.status_code >= 500:
@@ -140,7 +142,11 @@ class CornershopConnector:
             if c.possibly_sent and self._call("GET", path)["shipped"]:
                 results.append(ConfirmationResult(c.channel_order_id, True, already_confirmed=True))
                 continue
-            self._call("POST", path, json={"carrier": c.carrier_name or c.carrier_code, "tracking": c.tracking_number})
+            self._call(
+                "POST",
+                path,
+                json={"carrier": c.carrier_name or c.carrier_code, "tracking": c.tracking_number},
+            )
             results.append(ConfirmationResult(c.channel_order_id, True))
         return results
 

@@ -8,7 +8,6 @@ from pydantic import BaseModel, Field
 
 from core.hookspecs import hookimpl
 from core.types import ChannelType, Marketplace
-
 from cornershop_channelhub.connector import CornershopConnector
 
 

@@ -6,10 +6,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 
-from core.testing import ChannelHarness, channel_conformance
-
 from cornershop_channelhub import plugin
 from cornershop_channelhub.fake_channel import API_KEY, FakeShop, ShopState
+
+from core.testing import ChannelHarness, channel_conformance
 
 SKUS = ("cornershop-mug", "cornershop-tee")
 
