@@ -6,10 +6,12 @@ from dataclasses import asdict
 
 import typer
 
+from core.cli import scaffold
 from core.cli.output import err_console, print_json, print_table
 from core.plugins import get_plugin_manager
 
 app = typer.Typer(help="Installed plugins.", no_args_is_help=True)
+app.add_typer(scaffold.app, name="new")
 
 
 @app.command("list")

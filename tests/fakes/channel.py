@@ -23,7 +23,7 @@ from core.dto import (
     ShipmentConfirmation,
     SkuResult,
 )
-from core.errors import ChannelAuthError, TransientChannelError
+from core.errors import ChannelAuthError, ThrottledError, TransientChannelError
 from core.hookspecs import hookimpl
 from core.types import ChannelType, ConnectorContext, Marketplace
 
@@ -47,6 +47,8 @@ class FakeChannelState:
     rejected_skus: set[str] = field(default_factory=set)
     confirmations: list[ShipmentConfirmation] = field(default_factory=list)
     fail_after_pages: int | None = None
+    known_skus: set[str] | None = None  # when set, pushes for other SKUs are rejected as unknown
+    throttled: bool = False  # every call raises ThrottledError, as after exhausted retries
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -62,6 +64,7 @@ class FakeConnector:
         self.context = context
 
     def verify_credentials(self) -> None:
+        _throttle_check()
         if self.context.credentials.get("api_key") != "good-key-123":
             raise ChannelAuthError("api key refused by the fake channel", code="Unauthorized")
 
@@ -85,22 +88,28 @@ class FakeConnector:
         yield CHANNEL.inventory
 
     def push_quantities(self, updates: Sequence[QuantityUpdate]) -> PushResult:
+        _throttle_check()
         CHANNEL.quantity_pushes.append(list(updates))
-        return PushResult(
-            tuple(SkuResult(u.sku, u.sku not in CHANNEL.rejected_skus, "rejected") for u in updates)
-        )
+        return PushResult(tuple(_verdict(u.sku) for u in updates))
 
     def push_prices(self, updates: Sequence[PriceUpdate]) -> PushResult:
+        _throttle_check()
         CHANNEL.price_pushes.append(list(updates))
-        return PushResult(
-            tuple(SkuResult(u.sku, u.sku not in CHANNEL.rejected_skus, "rejected") for u in updates)
-        )
+        return PushResult(tuple(_verdict(u.sku) for u in updates))
 
     def confirm_shipments(
         self, confirmations: Sequence[ShipmentConfirmation]
     ) -> Sequence[ConfirmationResult]:
-        CHANNEL.confirmations.extend(confirmations)
-        return [ConfirmationResult(c.channel_order_id, True) for c in confirmations]
+        """Record each confirmation; a possibly-sent retry of a confirmed order is not sent again."""
+        results = []
+        for c in confirmations:
+            confirmed = {earlier.channel_order_id for earlier in CHANNEL.confirmations}
+            if c.possibly_sent and c.channel_order_id in confirmed:
+                results.append(ConfirmationResult(c.channel_order_id, True, already_confirmed=True))
+                continue
+            CHANNEL.confirmations.append(c)
+            results.append(ConfirmationResult(c.channel_order_id, True))
+        return results
 
     def fetch_fulfilment_updates(self, cursor: str | None) -> Iterator[FulfilmentPage]:
         position = int(cursor or 0)
@@ -109,6 +118,17 @@ class FakeConnector:
 
     def close(self) -> None:
         pass
+
+
+def _throttle_check() -> None:
+    if CHANNEL.throttled:
+        raise ThrottledError("the fake channel is throttling", retry_after=1.0, code="QuotaExceeded")
+
+
+def _verdict(sku: str) -> SkuResult:
+    if CHANNEL.known_skus is not None and sku not in CHANNEL.known_skus:
+        return SkuResult(sku, False, "unknown SKU")
+    return SkuResult(sku, sku not in CHANNEL.rejected_skus, "rejected")
 
 
 FAKE_MARKETPLACE = Marketplace("XX", "Fake land", "fake-xx", "GB", "GBP", "en", "EU")

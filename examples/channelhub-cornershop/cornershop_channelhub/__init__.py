@@ -1,0 +1,1 @@
+"""Cornershop channel plugin for channelhub."""
