@@ -8,7 +8,31 @@ from plugins.amazon.marketplaces import BY_CODE, BY_ID, MARKETPLACES, REGIONS
 from plugins.amazon.sandbox.catalog import MARKETPLACES as SANDBOX_MARKETPLACES
 from tests.amazon.models import MODELS, needs_models
 
-REQUIRED = "UK DE ES FR IT NL PL SE BE IE TR EG SA AE IN ZA US CA MX BR JP AU SG".split()
+REQUIRED = [
+    "UK",
+    "DE",
+    "ES",
+    "FR",
+    "IT",
+    "NL",
+    "PL",
+    "SE",
+    "BE",
+    "IE",
+    "TR",
+    "EG",
+    "SA",
+    "AE",
+    "IN",
+    "ZA",
+    "US",
+    "CA",
+    "MX",
+    "BR",
+    "JP",
+    "AU",
+    "SG",
+]
 
 
 def test_every_required_marketplace_is_listed_once() -> None:
