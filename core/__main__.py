@@ -1,0 +1,5 @@
+"""``python -m core`` is ``channelhub``."""
+
+from core.cli.main import main
+
+main()
