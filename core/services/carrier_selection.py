@@ -71,13 +71,11 @@ def _product_weights(
     by_id: dict[int, Decimal | None] = {}
     by_sku: dict[str, Decimal | None] = {}
     if ids:
-        by_id = dict(
-            session.execute(select(Product.id, Product.weight_kg).where(Product.id.in_(ids))).tuples()
-        )
+        rows = session.execute(select(Product.id, Product.weight_kg).where(Product.id.in_(ids)))
+        by_id = {product_id: weight for product_id, weight in rows}
     if skus:
-        by_sku = dict(
-            session.execute(select(Product.sku, Product.weight_kg).where(Product.sku.in_(skus))).tuples()
-        )
+        rows = session.execute(select(Product.sku, Product.weight_kg).where(Product.sku.in_(skus)))
+        by_sku = {sku: weight for sku, weight in rows}
     return by_id, by_sku
 
 
@@ -93,7 +91,7 @@ def _disabled(session: Session, integration_ids: set[int]) -> set[tuple[int, str
 def _describe(request: RateRequest) -> str:
     d = request.destination
     where = " ".join(p for p in (d.country_code, d.postal_code) if p)
-    return f"{where}, {request.weight_kg} kg"
+    return f"{where}, {request.weight_kg.quantize(Decimal('0.01'))} kg"
 
 
 def _pending(order: Order, reason: str, summary: SelectionSummary) -> None:
