@@ -125,7 +125,7 @@ def pending_orders(
         query = query.where(Order.integration_id.in_(integration_ids))
     result = []
     disabled: dict[int, set[tuple[str, str]]] = {}
-    for order, alias in session.execute(query).tuples():
+    for order, alias in session.execute(query):
         area = order_area(catalogue, order)
         off = disabled.setdefault(order.integration_id, disabled_pairs(session, order.integration_id))
         available: list[dict[str, object]] = [

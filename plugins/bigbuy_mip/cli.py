@@ -24,6 +24,9 @@ from plugins.bigbuy_mip.pricing import RULE_TYPES, validate_rule
 
 INTEGRATION = typer.Option(None, "--integration", help="Integration alias (default: every integration).")
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
+PARAM = typer.Option(None, "--param", help="KEY=VALUE, e.g. percent=20 rounding=0.99 base=cost.")
+CATEGORY = typer.Option(None, "--category", help="Condition: product category (repeatable).")
+BRAND = typer.Option(None, "--brand", help="Condition: brand (repeatable).")
 
 carriers_app = typer.Typer(no_args_is_help=True)
 fees_app = typer.Typer(no_args_is_help=True)
@@ -115,7 +118,7 @@ def list_carriers(integration: str | None = INTEGRATION, as_json: bool = JSON) -
 
 @carriers_app.command("strategy")
 def strategy(
-    value: CarrierStrategy = typer.Argument(..., help="cheapest or fastest"),
+    value: CarrierStrategy = typer.Argument(..., help="cheapest or fastest"),  # noqa: B008
     integration: str = typer.Option(..., "--integration", help="Integration alias."),
 ) -> None:
     """How orders of the integration get their carrier: cheapest or fastest enabled one."""
@@ -251,14 +254,12 @@ def _money(value: str | None, field: str) -> str | None:
 @rules_app.command("add")
 def rules_add(
     rule_type: str = typer.Argument(..., help=f"One of: {', '.join(RULE_TYPES)}."),
-    param: list[str] = typer.Option(
-        [], "--param", help="KEY=VALUE, e.g. percent=20 rounding=0.99 base=cost."
-    ),
+    param: list[str] | None = PARAM,
     integration: str | None = typer.Option(None, "--integration", help="Integration alias (default: all)."),
     name: str | None = typer.Option(None, "--name"),
     priority: int = typer.Option(100, "--priority", help="Lower is tried first; first match wins."),
-    category: list[str] = typer.Option([], "--category"),
-    brand: list[str] = typer.Option([], "--brand"),
+    category: list[str] | None = CATEGORY,
+    brand: list[str] | None = BRAND,
     sku_pattern: str | None = typer.Option(None, "--sku-pattern", help="Shell glob, e.g. 'BB-*'."),
     price_min: str | None = typer.Option(None, "--price-min", help="On the RRP (cost if no RRP)."),
     price_max: str | None = typer.Option(None, "--price-max"),
@@ -275,7 +276,7 @@ def rules_add(
         }.items()
         if v is not None
     }
-    params = _parse_params(param)
+    params = _parse_params(param or [])
     validate_rule(rule_type, conditions, params)
     with session_scope() as session:
         integration_id = find_integration(session, integration).id if integration else None
@@ -367,7 +368,8 @@ def rules_floor(
     with session_scope() as session:
         options = update_options(session, find_integration(session, integration).id, **changes)
         console.print(
-            f"floor for {integration}: commission {options.commission_percent}%, shipping {options.floor_shipping}"
+            f"floor for {integration}: commission {options.commission_percent}%, "
+            f"shipping {options.floor_shipping}"
         )
 
 

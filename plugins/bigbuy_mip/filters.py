@@ -120,7 +120,7 @@ def excluded_listings(session: Session, integration: Integration) -> list[tuple[
         .join(Product, Product.id == Listing.product_id)
         .where(Listing.integration_id == integration.id, Listing.fulfilment == Fulfilment.MFN)
         .order_by(Listing.id)
-    ).tuples()
+    )
     return [
         (channel_sku, sku)
         for channel_sku, sku, cat, brand, stock in rows

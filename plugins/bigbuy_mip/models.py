@@ -14,6 +14,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, MetaData, 
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core.db.base import NAMING_CONVENTION, UTCDateTime, utcnow
+from core.db.models import Integration
 
 
 class CarrierStrategy(enum.StrEnum):
@@ -50,7 +51,7 @@ class IntegrationOptions(BigbuyBase):
     )
 
     integration_id: Mapped[int] = mapped_column(
-        ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey(Integration.__table__.c.id, ondelete="CASCADE"), primary_key=True
     )
     rules_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     carrier_strategy: Mapped[str] = mapped_column(String(16), default=CarrierStrategy.CHEAPEST.value)
@@ -69,7 +70,9 @@ class ProductFilter(BigbuyBase):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"), index=True)
+    integration_id: Mapped[int] = mapped_column(
+        ForeignKey(Integration.__table__.c.id, ondelete="CASCADE"), index=True
+    )
     mode: Mapped[str] = mapped_column(String(8))
     category: Mapped[str | None] = mapped_column(String(200))
     brand: Mapped[str | None] = mapped_column(String(200))

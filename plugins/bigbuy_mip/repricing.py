@@ -79,7 +79,7 @@ def changes(session: Session, integration: Integration) -> Iterator[PriceChange]
         .where(Listing.integration_id == integration.id)
         .order_by(Listing.id)
         .execution_options(yield_per=INSERT_CHUNK)
-    ).tuples()
+    )
     price = engine.price
     for channel_sku, old, listing_currency, sku, category, brand, rrp, cost, product_currency in rows:
         currency = listing_currency or product_currency

@@ -3,7 +3,6 @@
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "bigbuy_0001"
 down_revision = None
 branch_labels = ("bigbuy_mip",)
