@@ -13,12 +13,13 @@ import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db.models import Integration, Listing, OutboxEntry, OutboxKind, OutboxState, Product
+from core.db.models import Integration, Listing, OutboxKind, Product
 from core.dto import Fulfilment
 from core.errors import InputError, NotFoundError
+from plugins.bigbuy_mip import outbox_bulk
 from plugins.bigbuy_mip.models import FilterMode, ProductFilter
 
 
@@ -130,17 +131,8 @@ def excluded_listings(session: Session, integration: Integration) -> list[tuple[
 
 def apply_filters(session: Session, integration: Integration) -> int:
     """Queue quantity 0 for every excluded listing of the integration; returns rows written."""
-    rows = [
-        {
-            "integration_id": integration.id,
-            "kind": OutboxKind.QUANTITY,
-            "sku": channel_sku,
-            "quantity": 0,
-            "state": OutboxState.PENDING,
-            "attempts": 0,
-        }
+    rows: list[outbox_bulk.OutboxRow] = [
+        (integration.id, OutboxKind.QUANTITY, channel_sku, 0, None, None)
         for channel_sku, _ in excluded_listings(session, integration)
     ]
-    if rows:
-        session.execute(insert(OutboxEntry.__table__), rows)
-    return len(rows)
+    return outbox_bulk.write(session, rows)

@@ -224,7 +224,7 @@ def compile_rule(spec: PriceRuleSpec) -> CompiledRule:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PriceResult:
     """A product's computed price (None: no RRP and no rule could price it) and why."""
 
@@ -249,15 +249,12 @@ class PricingEngine:
         self.commission_percent = commission_percent
         self.floor_shipping = floor_shipping
         self._keep = ONE - commission_percent / HUNDRED
-        self._groups: dict[tuple[str, str], tuple[CompiledRule, ...]] = {}
+        self._groups: dict[tuple[str | None, str | None], tuple[CompiledRule, ...]] = {}
 
     def _candidates(self, category: str | None, brand: str | None) -> tuple[CompiledRule, ...]:
+        """Rules whose category and brand conditions accept this pair, in priority order."""
         key = ((category or "").casefold(), (brand or "").casefold())
-        found = self._groups.get(key)
-        if found is None:
-            found = tuple(r for r in self.rules if r.accepts_group(*key))
-            self._groups[key] = found
-        return found
+        return tuple(r for r in self.rules if r.accepts_group(*key))
 
     def price(
         self,
@@ -270,7 +267,10 @@ class PricingEngine:
         reference = rrp if rrp is not None else cost
         chosen: CompiledRule | None = None
         raw: Decimal | None = None
-        for rule in self._candidates(category, brand):
+        candidates = self._groups.get((category, brand))  # fast path: exact spelling seen before
+        if candidates is None:
+            candidates = self._groups[(category, brand)] = self._candidates(category, brand)
+        for rule in candidates:
             if rule.accepts(sku, reference):
                 raw = rule.formula(rrp, cost)
                 if raw is not None:
@@ -282,9 +282,10 @@ class PricingEngine:
             price, rounding, why = rrp.quantize(CENT, rounding=ROUND_HALF_UP), "none", "RRP"
         else:
             assert raw is not None
-            price = max(raw, ZERO).quantize(CENT, rounding=ROUND_HALF_UP)
+            price = (raw if raw > ZERO else ZERO).quantize(CENT, rounding=ROUND_HALF_UP)
             rounding, why = chosen.rounding, chosen.label
-            price = round_up_to(price, rounding)
+            if rounding != "none":
+                price = round_up_to(price, rounding)
         floor = (
             None
             if cost is None

@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from core.db.models import Integration, Listing, OutboxEntry, OutboxKind, OutboxState, PriceRule, Product
+from core.db.models import Integration, Listing, OutboxKind, PriceRule, Product
 from core.dto import PriceRuleSpec
+from plugins.bigbuy_mip import outbox_bulk
 from plugins.bigbuy_mip.options import get_options
 from plugins.bigbuy_mip.pricing import PricingEngine
 
@@ -93,26 +94,13 @@ def changes(session: Session, integration: Integration) -> Iterator[PriceChange]
 
 def apply(session: Session, integration: Integration) -> int:
     """Queue every affected listing's new price in the outbox; returns the rows written."""
-    table = OutboxEntry.__table__
     written = 0
-    batch: list[dict[str, object]] = []
+    batch: list[outbox_bulk.OutboxRow] = []
     for change in changes(session, integration):
         batch.append(
-            {
-                "integration_id": integration.id,
-                "kind": OutboxKind.PRICE,
-                "sku": change.channel_sku,
-                "price": change.new_price,
-                "currency": change.currency,
-                "state": OutboxState.PENDING,
-                "attempts": 0,
-            }
+            (integration.id, OutboxKind.PRICE, change.channel_sku, None, change.new_price, change.currency)
         )
         if len(batch) >= INSERT_CHUNK:
-            session.execute(insert(table), batch)
-            written += len(batch)
+            written += outbox_bulk.write(session, batch)
             batch = []
-    if batch:
-        session.execute(insert(table), batch)
-        written += len(batch)
-    return written
+    return written + outbox_bulk.write(session, batch)

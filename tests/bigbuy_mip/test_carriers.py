@@ -62,7 +62,7 @@ def test_bad_catalogue_file_names_the_field(tmp_path: Path) -> None:
     data["fees"][0]["carrier"] = "nobody"
     path = tmp_path / "cat.json"
     path.write_text(json.dumps(data))
-    with pytest.raises(InputError, match="fees\\[0\\].carrier"):
+    with pytest.raises(InputError, match=r"fees\[0\]\.carrier"):
         load_catalogue(path)
 
 

@@ -88,9 +88,9 @@ def test_floor_wins_over_any_rule_and_rounding_keeps_it() -> None:
 
 
 def test_bad_rule_input_names_the_field() -> None:
-    with pytest.raises(InputError, match="params.percent"):
+    with pytest.raises(InputError, match=r"params\.percent"):
         validate_rule("percent", {}, {"percent": "lots"})
-    with pytest.raises(InputError, match="conditions.price_min"):
+    with pytest.raises(InputError, match=r"conditions\.price_min"):
         validate_rule("percent", {"price_min": "-1"}, {"percent": "1"})
     with pytest.raises(InputError, match="rule_type"):
         validate_rule("nope", {}, {})
