@@ -78,7 +78,8 @@ def test_upgrade_creates_every_core_table_and_downgrade_removes_them(
 def test_models_and_migrations_agree(migrated: Settings) -> None:
     """A model change without a migration fails here, before it reaches a user's database."""
     with get_engine(migrated.database_url).connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        core_only = {"include_name": lambda name, kind, _: kind != "table" or name in CORE_TABLES}
+        context = MigrationContext.configure(conn, opts={"compare_type": True, **core_only})
         assert compare_metadata(context, Base.metadata) == []
 
 
@@ -90,7 +91,7 @@ def test_plugin_branch_upgrades_after_core_and_downgrades_alone(
     assert {"tinyshop_tokens", *CORE_TABLES} <= tables(url)
 
     states = {s.branch: s for s in migrate.branch_states(with_plugin_branch, url)}
-    assert set(states) == {"core", "tinyshop"}
+    assert {"core", "tinyshop"} <= set(states)  # installed plugins may add their own branches
     assert states["core"].up_to_date and states["tinyshop"].current == "tiny_0001"
 
     migrate.downgrade(with_plugin_branch, url, "tinyshop@base")
@@ -102,5 +103,6 @@ def test_plugin_branch_upgrades_after_core_and_downgrades_alone(
 
 
 def test_db_current_before_any_upgrade_says_behind(env: Settings, plugins: PluginManager) -> None:
-    (state,) = migrate.branch_states(plugins, env.database_url)
-    assert (state.branch, state.current, state.up_to_date) == ("core", None, False)
+    states = migrate.branch_states(plugins, env.database_url)
+    assert states[0].branch == "core"
+    assert all(s.current is None and not s.up_to_date for s in states)
