@@ -71,11 +71,11 @@ def _product_weights(
     by_id: dict[int, Decimal | None] = {}
     by_sku: dict[str, Decimal | None] = {}
     if ids:
-        rows = session.execute(select(Product.id, Product.weight_kg).where(Product.id.in_(ids)))
-        by_id = {product_id: weight for product_id, weight in rows}
+        id_rows = session.execute(select(Product.id, Product.weight_kg).where(Product.id.in_(ids)))
+        by_id = {product_id: weight for product_id, weight in id_rows}
     if skus:
-        rows = session.execute(select(Product.sku, Product.weight_kg).where(Product.sku.in_(skus)))
-        by_sku = {sku: weight for sku, weight in rows}
+        sku_rows = session.execute(select(Product.sku, Product.weight_kg).where(Product.sku.in_(skus)))
+        by_sku = {sku: weight for sku, weight in sku_rows}
     return by_id, by_sku
 
 
