@@ -116,7 +116,7 @@ def main() -> None:
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    rng = random.Random(42)
+    rng = random.Random(42)  # noqa: S311 (reproducible test data, not security)
     try:
         migrate.upgrade(build_plugin_manager(), url)
         Session = session_factory(url)

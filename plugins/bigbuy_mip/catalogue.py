@@ -51,9 +51,14 @@ class PostcodeRange(BaseModel):
     from_: str = Field(alias="from", min_length=1)
     to: str = Field(min_length=1)
 
+    @field_validator("from_", "to")
+    @classmethod
+    def _normalised(cls, value: str) -> str:
+        return normalise_postcode(value) or value
+
     @model_validator(mode="after")
     def _same_length(self) -> PostcodeRange:
-        if len(self.from_) != len(self.to) or normalise_postcode(self.from_) > normalise_postcode(self.to):
+        if len(self.from_) != len(self.to) or self.from_ > self.to:
             raise ValueError("'from' and 'to' must have the same length and from <= to")
         return self
 

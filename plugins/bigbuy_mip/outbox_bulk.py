@@ -45,7 +45,7 @@ def write(session: Session, rows: Sequence[OutboxRow]) -> int:
                 copy.write_row((integration_id, kind.value, sku, quantity, price, currency, pending, 0, now))
         return len(rows)
     session.execute(
-        insert(OutboxEntry.__table__),
+        insert(OutboxEntry),
         [dict(zip(COLUMNS, (*row, OutboxState.PENDING, 0, now), strict=True)) for row in rows],
     )
     return len(rows)
