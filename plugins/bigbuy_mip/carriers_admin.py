@@ -1,0 +1,206 @@
+"""Host-side carrier administration: toggles per area, the matrix, Pending review and assignment.
+
+Toggles are rows of core's ``carrier_settings`` (no row = enabled), written at once: there is
+no separate publish step, the next carrier selection already sees them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.db.models import CarrierSetting, Integration, Order, OrderStatus
+from core.dto import Destination
+from core.errors import InputError, NotFoundError
+from plugins.bigbuy_mip.catalogue import Catalogue
+
+CLOSED = (OrderStatus.SHIPPED, OrderStatus.CANCELLED)
+
+
+def disabled_pairs(session: Session, integration_id: int) -> set[tuple[str, str]]:
+    """(area, carrier) pairs the host switched off for one integration."""
+    rows = session.execute(
+        select(CarrierSetting.area_code, CarrierSetting.carrier_code).where(
+            CarrierSetting.integration_id == integration_id, CarrierSetting.enabled.is_(False)
+        )
+    )
+    return {(a, c) for a, c in rows}
+
+
+def set_carrier_enabled(
+    session: Session,
+    catalogue: Catalogue,
+    carrier_code: str,
+    area_code: str,
+    targets: list[Integration],
+    *,
+    enabled: bool,
+) -> list[str]:
+    """Switch a carrier on or off in an area; returns warnings for areas left without a carrier."""
+    catalogue.carrier(carrier_code)
+    catalogue.area(area_code)
+    if carrier_code not in catalogue.carriers_serving(area_code):
+        raise InputError(
+            "area",
+            f"{carrier_code} does not serve {area_code} in the catalogue "
+            f"(carriers there: {', '.join(catalogue.carriers_serving(area_code)) or 'none'})",
+        )
+    warnings = []
+    for integration in targets:
+        row = session.scalar(
+            select(CarrierSetting).where(
+                CarrierSetting.integration_id == integration.id,
+                CarrierSetting.area_code == area_code,
+                CarrierSetting.carrier_code == carrier_code,
+            )
+        )
+        if row is None:
+            row = CarrierSetting(
+                integration_id=integration.id, area_code=area_code, carrier_code=carrier_code
+            )
+            session.add(row)
+        row.enabled = enabled
+        session.flush()
+        if not enabled:
+            off = disabled_pairs(session, integration.id)
+            if all((area_code, c) in off for c in catalogue.carriers_serving(area_code)):
+                warnings.append(
+                    f"{integration.alias}: area {area_code} now has no enabled carrier; its orders "
+                    "will go to Pending review until one is enabled or chosen by hand"
+                )
+    return warnings
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixRow:
+    integration: str
+    area: str
+    carrier: str
+    enabled: bool
+
+
+def matrix(session: Session, catalogue: Catalogue, targets: list[Integration]) -> list[MatrixRow]:
+    """Every (integration, area, serving carrier) with its enabled flag."""
+    rows = []
+    for integration in targets:
+        off = disabled_pairs(session, integration.id)
+        for area in catalogue.areas:
+            for carrier in catalogue.carriers_serving(area):
+                rows.append(MatrixRow(integration.alias, area, carrier, (area, carrier) not in off))
+    return rows
+
+
+def order_area(catalogue: Catalogue, order: Order) -> str | None:
+    if not order.ship_country:
+        return None
+    destination = Destination(order.ship_country.upper(), order.ship_postal_code, order.ship_state)
+    area = catalogue.area_for(destination)
+    return area.code if area else None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOrder:
+    order_id: int
+    channel_order_id: str
+    integration: str
+    destination: str
+    area: str | None
+    reason: str | None
+    available: list[dict[str, object]]
+    """Carriers serving the area: code, name, and whether enabled for the integration."""
+
+
+def pending_orders(
+    session: Session, catalogue: Catalogue, integration_ids: list[int] | None = None
+) -> list[PendingOrder]:
+    query = (
+        select(Order, Integration.alias)
+        .join(Integration, Integration.id == Order.integration_id)
+        .where(Order.status == OrderStatus.PENDING_REVIEW)
+        .order_by(Order.ship_by, Order.id)
+    )
+    if integration_ids is not None:
+        query = query.where(Order.integration_id.in_(integration_ids))
+    result = []
+    disabled: dict[int, set[tuple[str, str]]] = {}
+    for order, alias in session.execute(query):
+        area = order_area(catalogue, order)
+        off = disabled.setdefault(order.integration_id, disabled_pairs(session, order.integration_id))
+        available: list[dict[str, object]] = [
+            {"code": c, "name": catalogue.carriers[c].name, "enabled": (area, c) not in off}
+            for c in (catalogue.carriers_serving(area) if area else [])
+        ]
+        where = " ".join(p for p in (order.ship_country, order.ship_postal_code) if p) or "(no address)"
+        result.append(
+            PendingOrder(order.id, order.channel_order_id, alias, where, area, order.review_reason, available)
+        )
+    return result
+
+
+def pending_ids_in_area(
+    session: Session, catalogue: Catalogue, integration_ids: list[int], area_code: str
+) -> list[int]:
+    orders = session.scalars(
+        select(Order).where(
+            Order.status == OrderStatus.PENDING_REVIEW, Order.integration_id.in_(integration_ids)
+        )
+    )
+    return [o.id for o in orders if order_area(catalogue, o) == area_code]
+
+
+def find_order(session: Session, reference: str, integration: Integration | None) -> Order:
+    """An order by its channel order id (or hub id), within one integration when given."""
+    query = select(Order).where(Order.channel_order_id == reference)
+    if integration is not None:
+        query = query.where(Order.integration_id == integration.id)
+    found = list(session.scalars(query))
+    if len(found) > 1:
+        raise InputError("order", f"{reference!r} exists on several integrations; add --integration NAME")
+    if found:
+        return found[0]
+    if reference.isdigit():
+        order = session.get(Order, int(reference))
+        if order is not None and (integration is None or order.integration_id == integration.id):
+            return order
+    raise NotFoundError(f"no order {reference!r} (give the channel order id or the hub order id)")
+
+
+def assign_carrier(
+    session: Session,
+    catalogue: Catalogue,
+    order: Order,
+    carrier_code: str,
+    *,
+    service_code: str | None = None,
+    force: bool = False,
+) -> str:
+    """A person chooses the carrier: the order leaves Pending review and continues to fulfilment.
+
+    A carrier that does not serve the order's area is refused unless ``force``; a carrier the host
+    disabled but that serves the area is accepted (choosing it by hand is the point).
+    """
+    carrier = catalogue.carrier(carrier_code)
+    if order.status in CLOSED:
+        raise InputError(
+            "order", f"order {order.channel_order_id} is {order.status.value}; it needs no carrier"
+        )
+    services = [s.code for s in carrier.services]
+    area = order_area(catalogue, order)
+    serving_services = [b.service for b in (catalogue.bands(area, carrier_code) if area else [])]
+    if not serving_services and not force:
+        raise InputError(
+            "carrier",
+            f"{carrier_code} does not serve {area or 'the order destination'}; choose another or use --force",
+        )
+    service = service_code or (serving_services[0] if serving_services else services[0])
+    if service not in services:
+        raise InputError("service", f"{carrier_code} has no service {service!r} (has: {', '.join(services)})")
+    order.carrier_code = carrier_code
+    order.service_code = service
+    order.review_reason = None
+    if order.status == OrderStatus.PENDING_REVIEW:
+        order.status = OrderStatus.AWAITING_SHIPMENT
+    session.flush()
+    return service

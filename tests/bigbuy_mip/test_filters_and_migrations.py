@@ -1,0 +1,89 @@
+"""Product filters and the plugin's own Alembic branch."""
+
+from __future__ import annotations
+
+import json
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from core.cli.main import build_app
+from core.db import migrate
+from core.db.models import Integration, OutboxEntry, OutboxKind
+from core.db.session import get_engine
+from core.errors import InputError
+from core.plugins import PluginManager
+from core.settings import Settings
+from plugins.bigbuy_mip.filters import add_filter, excluded_listings
+from plugins.bigbuy_mip.models import BigbuyBase
+
+runner = CliRunner()
+
+
+def test_exclude_filters_and_stock_threshold(
+    session: Session, integration: Integration, make_listing
+) -> None:
+    make_listing("BB-1", "10", "5", brand="Acme", stock=10)
+    make_listing("BB-2", "10", "5", brand="Other", stock=10)
+    make_listing("XX-3", "10", "5", brand="Other", stock=1)
+    make_listing("XX-4", "10", "5", brand="Other", stock=10)
+    add_filter(session, integration, "exclude", brand="acme")
+    add_filter(session, integration, "exclude", stock_below=3)
+    assert [sku for sku, _ in excluded_listings(session, integration)] == ["BB-1", "XX-3"]
+
+
+def test_include_filters_exclude_everything_else(
+    session: Session, integration: Integration, make_listing
+) -> None:
+    make_listing("BB-1", "10", "5", category="Toys")
+    make_listing("BB-2", "10", "5", category="Garden")
+    add_filter(session, integration, "include", category="toys")
+    assert [sku for sku, _ in excluded_listings(session, integration)] == ["BB-2"]
+
+
+def test_filter_input_is_checked(session: Session, integration: Integration) -> None:
+    for kwargs, field in (({}, "filter"), ({"stock_below": 2}, "stock_below")):
+        try:
+            add_filter(session, integration, "include", **kwargs)
+        except InputError as exc:
+            assert exc.field == field
+        else:
+            raise AssertionError("accepted a bad filter")
+
+
+def test_filters_cli_sets_excluded_listings_to_zero(
+    session: Session, plugins: PluginManager, integration: Integration, make_listing
+) -> None:
+    app = build_app(plugins)
+    make_listing("BB-1", "10", "5")
+    make_listing("XX-2", "10", "5")
+    assert (
+        runner.invoke(
+            app, ["filters", "add", "exclude", "--integration", "shop-es", "--sku-pattern", "XX-*"]
+        ).exit_code
+        == 0
+    )
+    assert json.loads(runner.invoke(app, ["filters", "list", "--json"]).stdout)[0]["sku_pattern"] == "XX-*"
+    assert "1 excluded" in runner.invoke(app, ["filters", "apply", "--integration", "shop-es"]).output
+    (row,) = session.scalars(select(OutboxEntry))
+    assert (row.kind, row.sku, row.quantity) == (OutboxKind.QUANTITY, "XX-2", 0)
+    runner.invoke(app, ["filters", "remove", "1"])
+    assert json.loads(runner.invoke(app, ["filters", "list", "--json"]).stdout) == []
+
+
+def test_plugin_branch_matches_models_and_downgrades_alone(
+    migrated: Settings, plugins: PluginManager
+) -> None:
+    url = migrated.database_url
+    states = {s.branch: s for s in migrate.branch_states(plugins, url)}
+    assert states["bigbuy_mip"].up_to_date
+    with get_engine(url).connect() as conn:
+        ours_only = {"include_name": lambda name, kind, _: kind != "table" or name.startswith("bigbuy_")}
+        context = MigrationContext.configure(conn, opts={"compare_type": True, **ours_only})
+        assert compare_metadata(context, BigbuyBase.metadata) == []
+    migrate.downgrade(plugins, url, "bigbuy_mip@base")
+    names = set(inspect(get_engine(url)).get_table_names())
+    assert "bigbuy_product_filters" not in names and "integrations" in names
