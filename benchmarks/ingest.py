@@ -55,7 +55,7 @@ def import_all(database_url: str, base_url: str) -> None:
                 channel_key="amazon",
                 marketplace=code,
                 alias=f"amazon-{code.lower()}",
-                settings={"seller_id": creds.seller_id, "endpoint": base_url},
+                settings={"seller_id": creds.seller_id, "endpoint": base_url, "pace_requests": False},
                 credentials={
                     "refresh_token": creds.refresh_token,
                     "client_id": creds.client_id,
@@ -90,7 +90,7 @@ def run_size(size: int, database: str) -> dict[str, float]:
         [
             sys.executable,
             "-m",
-            "core.cli.main",
+            "core",
             "sandbox",
             "amazon",
             "serve",
@@ -105,7 +105,6 @@ def run_size(size: int, database: str) -> dict[str, float]:
             "5",
         ],
         stdout=subprocess.DEVNULL,
-        stderr=open("/tmp/sandbox-bench.log", "w"),
     )
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(database.replace("postgresql://", "postgresql+psycopg://"))
@@ -114,6 +113,8 @@ def run_size(size: int, database: str) -> dict[str, float]:
     try:
         base_url = f"http://127.0.0.1:{port}"
         for _ in range(600):
+            if sandbox.poll() is not None:
+                raise SystemExit("the sandbox did not start")
             try:
                 httpx.get(f"{base_url}/_sandbox/stats", timeout=1)
                 break

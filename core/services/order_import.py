@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import Table, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
@@ -26,6 +26,9 @@ from core.dto import ChannelOrder, ChannelOrderStatus, Fulfilment, Money, Record
 from core.errors import InputError
 from core.services.catalog import UNSHIPPED, enqueue_quantities, product_ids_for, ship_units
 from core.services.stream_lock import dialect_insert
+
+ORDER_ITEMS = cast(Table, OrderItem.__table__)
+"""Core (not ORM) inserts: the bulk path without per-row ORM bookkeeping."""
 
 _NEW_STATUS = {
     ChannelOrderStatus.PENDING: OrderStatus.AWAITING_PAYMENT,
@@ -175,7 +178,7 @@ def upsert_orders(session: Session, integration_id: int, orders: Sequence[Channe
         # executemany without RETURNING is the fast path on both drivers; the ids of the rows
         # this batch created come back in one query afterwards.
         session.execute(
-            dialect_insert(session, Order).on_conflict_do_nothing(
+            dialect_insert(session, Order.__table__).on_conflict_do_nothing(
                 index_elements=["integration_id", "channel_order_id"]
             ),
             rows,
@@ -198,7 +201,7 @@ def upsert_orders(session: Session, integration_id: int, orders: Sequence[Channe
             for item in valid[key][2]
         ]
         if items:
-            session.execute(insert(OrderItem), items)
+            session.execute(insert(ORDER_ITEMS), items)
         for key, order_id in inserted.items():
             status = valid[key][1]["status"]
             if status in UNSHIPPED and valid[key][0].fulfilment is Fulfilment.MFN:

@@ -60,6 +60,7 @@ from core.logs import get_logger
 from core.plugins import PluginManager
 from core.services import integrations, order_import, stream_lock
 from core.services.catalog import product_ids_for
+from core.services.prefetch import prefetched
 from core.services.stream_lock import LockLost
 
 log = get_logger(__name__)
@@ -270,7 +271,7 @@ def _orders(
         pending.clear()
         failures.clear()
 
-    for page in connector.fetch_orders(cursor, since=since):
+    for page in prefetched(connector.fetch_orders(cursor, since=since)):
         pending.extend(page.orders)
         failures.extend(page.failures)
         last_cursor = page.cursor

@@ -53,7 +53,7 @@ from plugins.amazon.client import (
     SpApiClient,
 )
 from plugins.amazon.marketplaces import LWA_TOKEN_URL, region_of
-from plugins.amazon.ratelimit import limiter_for
+from plugins.amazon.ratelimit import UNLIMITED, limiter_for
 from plugins.amazon.settings import AmazonSettings
 
 log = get_logger(__name__)
@@ -93,7 +93,7 @@ class AmazonConnector:
             seller_id=settings.seller_id,
             region=region.code,
             tokens=LwaTokens(http, token_url, LwaCredentials.from_secrets(context.credentials)),
-            limiter=limiter_for(context.redis_url),
+            limiter=limiter_for(context.redis_url) if settings.pace_requests else UNLIMITED,
             http=http,
             sleep=sleep,
         )

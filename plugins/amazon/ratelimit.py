@@ -115,6 +115,18 @@ class RedisRateLimiter:
         self._redis.hset(self._key(key), "observed", str(rate))
 
 
+class _Unlimited:
+    """No pacing: for a sandbox started with ``--no-throttle`` (benchmarks of everything else)."""
+
+    def reserve(self, key: BucketKey, plan: UsagePlan) -> float:
+        return 0.0
+
+    def observe_rate(self, key: BucketKey, rate: float) -> None:
+        pass
+
+
+UNLIMITED: RateLimiter = _Unlimited()
+
 _shared: dict[str | None, RateLimiter] = {}
 _shared_lock = threading.Lock()
 

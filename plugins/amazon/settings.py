@@ -32,3 +32,7 @@ class AmazonSettings(BaseModel):
     prefill_phone: str | None = None
     prefill_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
     intervals: dict[str, float] = Field(default_factory=dict)
+    pace_requests: bool = Field(
+        default=True,
+        description="Pace calls by Amazon's usage plans; off only for a sandbox that does not throttle.",
+    )

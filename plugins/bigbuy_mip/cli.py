@@ -118,7 +118,7 @@ def list_carriers(integration: str | None = INTEGRATION, as_json: bool = JSON) -
 
 @carriers_app.command("strategy")
 def strategy(
-    value: CarrierStrategy = typer.Argument(..., help="cheapest or fastest"),  # noqa: B008
+    value: CarrierStrategy = typer.Argument(..., help="cheapest or fastest"),
     integration: str = typer.Option(..., "--integration", help="Integration alias."),
 ) -> None:
     """How orders of the integration get their carrier: cheapest or fastest enabled one."""
