@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from itertools import chain
 from typing import Any
 
@@ -58,7 +59,7 @@ from core.dto import (
 from core.errors import ChannelAuthError, InputError
 from core.logs import get_logger
 from core.plugins import PluginManager
-from core.services import integrations, order_import, stream_lock
+from core.services import carrier_selection, integrations, order_import, stream_lock
 from core.services.catalog import product_ids_for
 from core.services.prefetch import prefetched
 from core.services.stream_lock import LockLost
@@ -161,9 +162,10 @@ def run_stream(
 ) -> StreamRun:
     """Run one stream of one integration now, unless another runner holds it.
 
-    ``after_orders`` is called with each committed batch's new unshipped order ids (carrier
-    selection hooks in there). Auth failures move the integration to Error with the reason;
-    the stream keeps its schedule, slower, and is never switched off.
+    ``after_orders`` is called with each committed batch's new unshipped order ids; by default
+    it gives them carriers (or Pending review) when a carrier plugin is installed. Auth failures
+    move the integration to Error with the reason; the stream keeps its schedule, slower, and
+    is never switched off.
     """
     if stream not in STREAMS:
         raise InputError("stream", f"unknown stream {stream!r} (choose from {', '.join(STREAMS)})")
@@ -177,6 +179,8 @@ def run_stream(
         session.add(job)
         session.commit()
         job_id = job.id
+    if after_orders is None and plugins.carriers():
+        after_orders = partial(_select_carriers, plugins=plugins)
     runner = _Runner(sessions, integration, stream, owner, progress)
     every = interval(integration, stream)
     error: str | None = None
@@ -201,6 +205,10 @@ def run_stream(
         runner.run.error = error
         _finish(sessions, runner, job_id, every)
     return runner.run
+
+
+def _select_carriers(session: Session, order_ids: list[int], *, plugins: PluginManager) -> None:
+    carrier_selection.select_carriers(session, plugins, order_ids)
 
 
 def _finish(sessions: sessionmaker[Session], runner: _Runner, job_id: int, every: timedelta) -> None:

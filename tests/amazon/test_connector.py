@@ -191,3 +191,23 @@ def test_refused_credentials_put_the_integration_in_error(
     refreshed = integrations.get_integration(session, integration_id)
     assert refreshed.status is IntegrationStatus.ERROR
     assert "invalid_grant" in (refreshed.status_reason or "")
+
+
+def test_imported_orders_get_a_carrier_or_go_to_pending_review(
+    session: Session, plugins: PluginManager, sandbox: RunningSandbox
+) -> None:
+    integration_id = connect(session, plugins, sandbox)
+    sync.run_stream(session_factory(), plugins, integration_id, "orders")
+    unshipped = session.scalars(
+        select(Order).where(
+            Order.fulfilment == Fulfilment.MFN,
+            Order.status.in_((OrderStatus.AWAITING_SHIPMENT, OrderStatus.PENDING_REVIEW)),
+        )
+    ).all()
+    assert unshipped
+    for order in unshipped:
+        if order.status is OrderStatus.AWAITING_SHIPMENT:
+            assert order.carrier_code, order.channel_order_id
+        else:
+            assert order.review_reason, order.channel_order_id
+    assert any(o.carrier_code for o in unshipped)
