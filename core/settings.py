@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         description="Prefix of the job queues in Redis; deployments sharing one Redis use different ones.",
     )
     worker_threads: int = Field(default=4, ge=1, le=64)
+    stream_lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A sync stream whose runner is silent this long is taken over (its worker died).",
+    )
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -19,8 +19,12 @@ from sqlalchemy.orm import Session
 from core.db.base import utcnow
 from core.db.models import SyncCursor
 from core.errors import ChannelhubError
+from core.settings import get_settings
 
-DEFAULT_LEASE = timedelta(minutes=2)
+
+def default_lease() -> timedelta:
+    """How long a stream stays locked without news from its runner (``CHANNELHUB_STREAM_LEASE_SECONDS``)."""
+    return timedelta(seconds=get_settings().stream_lease_seconds)
 
 
 def dialect_insert(session: Session, table: Any) -> Any:
@@ -45,7 +49,7 @@ def _key(integration_id: int, stream: str) -> ColumnElement[bool]:
 
 
 def claim(
-    session: Session, integration_id: int, stream: str, owner: str, lease: timedelta = DEFAULT_LEASE
+    session: Session, integration_id: int, stream: str, owner: str, lease: timedelta | None = None
 ) -> bool:
     """Take the stream for ``lease`` if nobody holds a live lease on it. Commits."""
     ensure_cursor(session, integration_id, stream)
@@ -56,14 +60,14 @@ def claim(
             _key(integration_id, stream),
             or_(SyncCursor.locked_until.is_(None), SyncCursor.locked_until < now),
         )
-        .values(locked_by=owner, locked_until=now + lease)
+        .values(locked_by=owner, locked_until=now + (lease or default_lease()))
     )
     session.commit()
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def renew(
-    session: Session, integration_id: int, stream: str, owner: str, lease: timedelta = DEFAULT_LEASE
+    session: Session, integration_id: int, stream: str, owner: str, lease: timedelta | None = None
 ) -> None:
     """Extend our lease inside the caller's transaction; raise :class:`LockLost` if it is gone.
 
@@ -73,7 +77,7 @@ def renew(
     result = session.execute(
         update(SyncCursor)
         .where(_key(integration_id, stream), SyncCursor.locked_by == owner)
-        .values(locked_until=utcnow() + lease)
+        .values(locked_until=utcnow() + (lease or default_lease()))
     )
     if not result.rowcount:  # type: ignore[attr-defined]
         raise LockLost(f"stream {stream} of integration {integration_id} was taken over by another runner")
