@@ -48,7 +48,10 @@ class Settings(BaseSettings):
     stream_lease_seconds: float = Field(
         default=120.0,
         gt=0,
-        description="A sync stream whose runner is silent this long is taken over (its worker died).",
+        description=(
+            "Work a worker claimed (a sync stream, a batch of notifications) is taken over when "
+            "it stays silent this long: its worker died. Longer than any one batch takes."
+        ),
     )
     log_level: str = "INFO"
     log_json: bool = False

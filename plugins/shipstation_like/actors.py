@@ -7,6 +7,7 @@ from datetime import timedelta
 from core.db.base import utcnow
 from core.db.session import session_factory, session_scope
 from core.plugins import get_plugin_manager
+from core.settings import get_settings
 from core.types import ActorSpec
 from plugins.shipstation_like.notify import DEFAULT_LIMIT, notify_pending
 from plugins.shipstation_like.redaction import redact_due
@@ -14,7 +15,8 @@ from plugins.shipstation_like.redaction import redact_due
 
 def notify_shipments() -> None:
     """Send due shipment notifications. Idempotent: claims with leases, so repeats are harmless."""
-    notify_pending(session_factory(), get_plugin_manager(), limit=DEFAULT_LIMIT)
+    lease = timedelta(seconds=get_settings().stream_lease_seconds)
+    notify_pending(session_factory(), get_plugin_manager(), limit=DEFAULT_LIMIT, lease=lease)
 
 
 def redact_personal_data() -> None:

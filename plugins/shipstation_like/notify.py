@@ -42,7 +42,9 @@ from plugins.shipstation_like.tables import Notice, NoticeAction, NoticeState
 
 log = get_logger(__name__)
 
-DEFAULT_LIMIT = 500
+DEFAULT_LIMIT = 100
+"""Notices one run claims: at Amazon's 2 confirmations/s a claim finishes well inside its lease,
+and a worker that dies leaves at most this many to re-check before resending."""
 LEASE = timedelta(minutes=5)
 """How long a claim holds; longer than a confirm call with the connector's own retries."""
 BACKOFF_BASE = timedelta(seconds=30)

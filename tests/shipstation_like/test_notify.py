@@ -25,11 +25,11 @@ def ship_orders(shop: Shop, count: int, prefix: str = "ORD") -> list[str]:
     return ids
 
 
-def drain(shop: Shop, *, step: timedelta = timedelta(hours=2), passes: int = 50) -> int:
+def drain(shop: Shop, *, step: timedelta = timedelta(hours=2), passes: int = 50, limit: int = 500) -> int:
     """Run the worker step with the clock moving on until nothing is queued; passes used."""
     now = T0
     for n in range(1, passes + 1):
-        notify_pending(shop.factory, shop.plugins, now=now)
+        notify_pending(shop.factory, shop.plugins, now=now, limit=limit)
         with shop.factory() as session:
             if not pending_notices(session):
                 return n
