@@ -441,7 +441,7 @@ def _push(runner: _Runner, connector: Any, kind: OutboxKind) -> None:
     groups = _claim_outbox(runner, kind)
     if not groups:
         return
-    fba = _fba_skus(runner, groups)
+    fba = _fba_skus(runner, groups) if kind is OutboxKind.QUANTITY else set()  # FBA prices are ours to set
     latest = {sku: rows[-1] for sku, rows in groups.items() if sku not in fba}
     if kind is OutboxKind.QUANTITY:
         result = connector.push_quantities(
