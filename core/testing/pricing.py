@@ -94,13 +94,13 @@ class PricingConformance:
                 try:
                     types[key].params_model.model_validate(dict(params))
                 except ValidationError as exc:
-                    unnamed = [e for e in exc.errors() if not e["loc"]]
-                    check(
-                        not unnamed,
-                        name,
-                        f"rule type {key!r} rejected {dict(params)} without naming the field: "
-                        f"{unnamed[0]['msg']}; validate per field so the error names it",
-                    )
+                    unnamed = [e["msg"] for e in exc.errors() if not e["loc"]]
+                    if unnamed:
+                        fail(
+                            name,
+                            f"rule type {key!r} rejected {dict(params)} without naming the field: "
+                            f"{unnamed[0]}; validate per field so the error names it",
+                        )
                     continue
                 fail(
                     name,
