@@ -71,7 +71,11 @@ def build_app(plugins: PluginManager) -> typer.Typer:
         path = (*(group.parent or "").split(), *group.name.split())
         for depth in range(1, len(path)):
             group_at(path[:depth], None)
-        group_at(path, group.help).add_typer(group.app)
+        if path not in groups:  # the first contributor's app is the group (its callback too)
+            groups[path] = group.app
+            helps[path] = group.help or None
+        else:
+            groups[path].add_typer(group.app)
     # attach deepest first so each child is complete when added to its parent
     for path in sorted(groups, key=len, reverse=True):
         parent = app if len(path) == 1 else groups[path[:-1]]

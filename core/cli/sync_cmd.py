@@ -5,17 +5,8 @@ from __future__ import annotations
 import time
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
-from core.cli.output import console, print_table
+from core.cli.output import advancer, console, print_table, progress_bar
 from core.db.session import session_factory, session_scope
 from core.errors import ConfigError
 from core.jobs import broker as jobs_broker
@@ -28,10 +19,6 @@ from core.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True)
 STREAM_HELP = f"Stream(s) to run: {', '.join(sync.STREAMS)} (default: all)."
-
-
-def _advance(bar: Progress, task: TaskID) -> sync.Progress:
-    return lambda _what, n: bar.advance(task, n)
 
 
 @app.command("run")
@@ -49,15 +36,7 @@ def sync_run(
     if not targets:
         raise ConfigError("no Live integration to sync; add one with `channelhub integrations add ...`")
     results = []
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with progress_bar(transient=True) as bar:
         for integration_id, alias in targets:
             for name in streams:
                 task = bar.add_task(f"{alias} {name}", total=None)
@@ -66,7 +45,7 @@ def sync_run(
                     plugins,
                     integration_id,
                     name,
-                    progress=_advance(bar, task),
+                    progress=advancer(bar, task),
                 )
                 bar.remove_task(task)
                 results.append(run)
