@@ -83,6 +83,6 @@ def retry(name: str) -> None:
     with session_scope() as session:
         integration = integrations.verify(session, integrations.find(session, name).id, get_plugin_manager())
         status, reason = integration.status.value, integration.status_reason
-    console.print(f"{name}: {status}" + (f" ({reason})" if reason else ""), highlight=False)
+    console.print(f"{name}: {status}" + (f" ({reason})" if reason else ""), highlight=False, soft_wrap=True)
     if reason:
         raise typer.Exit(1)

@@ -7,9 +7,12 @@ shows the traceback instead. Plugins add command groups through ``channelhub_cli
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import typer
+from redis.exceptions import RedisError
+from sqlalchemy.exc import OperationalError
 
 from core import __version__
 from core.cli import commands as core_commands
@@ -83,6 +86,31 @@ def build_app(plugins: PluginManager) -> typer.Typer:
     return app
 
 
+def _explain(exc: Exception) -> str | None:
+    """One actionable line for the infrastructure failures people meet most."""
+    settings = get_settings()
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig or exc)
+        if "no such table" in text or ("does not exist" in text and "relation" in text):
+            return "the database has no channelhub tables yet: run `channelhub db upgrade`"
+        first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        return (
+            f"cannot use the database at {_redact_url(settings.database_url)} ({first}); is it running, "
+            "and is CHANNELHUB_DATABASE_URL right?"
+        )
+    if isinstance(exc, RedisError):
+        return (
+            f"cannot reach Redis at {_redact_url(settings.redis_url or '')} ({exc}); start it, or unset "
+            "CHANNELHUB_REDIS_URL to run embedded"
+        )
+    return None
+
+
+def _redact_url(url: str) -> str:
+    """A URL without its password, fit for an error message."""
+    return re.sub(r"(//[^:/@]+):[^@/]+@", r"\1:***@", url)
+
+
 def _debug_requested(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("CHANNELHUB_DEBUG", "") not in ("", "0")
 
@@ -102,6 +130,10 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if _debug_requested(args):
             raise
+        explained = _explain(exc)
+        if explained:
+            err_console.print(f"[red]error:[/red] {explained}", highlight=False, soft_wrap=True)
+            sys.exit(EXIT_ERROR)
         err_console.print(
             f"[red]error:[/red] unexpected {type(exc).__name__}: {exc} "
             "(run again with --debug for the traceback, and please report it)",

@@ -78,6 +78,6 @@ def add_amazon(
     with session_scope() as session:
         integration = integrations.verify(session, integration_id, plugins)
         status, reason = integration.status.value, integration.status_reason
-    console.print(f"{alias}: {status}" + (f" ({reason})" if reason else ""), highlight=False)
+    console.print(f"{alias}: {status}" + (f" ({reason})" if reason else ""), highlight=False, soft_wrap=True)
     if reason:
         raise typer.Exit(1)

@@ -41,6 +41,8 @@ filters_app = typer.Typer(no_args_is_help=True)
 
 def _toggle(code: str, area: str, alias: str | None, enabled: bool, reselect: bool | None) -> None:
     catalogue = get_catalogue()
+    catalogue.carrier(code)  # a typo in the carrier or area is the first thing to tell
+    catalogue.area(area)
     with session_scope() as session:
         targets = integrations(session, alias)
         warnings = carriers_admin.set_carrier_enabled(

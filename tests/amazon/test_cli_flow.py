@@ -104,3 +104,16 @@ def test_a_bad_marketplace_code_names_the_valid_ones(
     args[args.index("UK")] = "XX"
     code, _, err = cli(capsys, *args)
     assert code == 1 and "marketplace: 'XX' is not a Amazon marketplace" in err
+
+
+def test_an_expired_refresh_token_says_what_to_do(
+    migrated: Settings, sandbox: RunningSandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = add_args(sandbox)
+    args[args.index(sandbox.credentials.refresh_token)] = "Atzr|expired-long-ago"
+    code, out, err = cli(capsys, *args)
+    assert code == 1 and "Traceback" not in out + err
+    assert "amazon-uk: error (Login with Amazon refused the credentials (invalid_grant" in out
+    assert "re-authorise the app in Seller Central and update the refresh token" in out
+    code, out, _ = cli(capsys, "integrations", "list", "--json")
+    assert [(i["alias"], i["status"]) for i in json.loads(out)] == [("amazon-uk", "error")]
