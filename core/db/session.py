@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,6 +39,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return create_engine(url, pool_pre_ping=True, **kwargs)
     except (ArgumentError, ImportError) as exc:
         raise ConfigError(f"CHANNELHUB_DATABASE_URL {url!r} cannot be used: {exc}") from exc
+
+
+def dialect_insert(session: Session, table: Any) -> Any:
+    """An INSERT that knows ``ON CONFLICT`` on the session's backend (SQLite or PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 @lru_cache(maxsize=4)

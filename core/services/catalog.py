@@ -28,9 +28,9 @@ from core.db.models import (
     OutboxKind,
     Product,
 )
+from core.db.session import dialect_insert
 from core.dto import Fulfilment
 from core.errors import InputError, NotFoundError
-from core.services.stream_lock import dialect_insert
 
 UNSHIPPED = (
     OrderStatus.AWAITING_PAYMENT,

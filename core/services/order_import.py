@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
 from core.db.models import Order, OrderItem, OrderStatus
+from core.db.session import dialect_insert
 from core.dto import ChannelOrder, ChannelOrderStatus, Fulfilment, Money, RecordFailure
 from core.errors import InputError
 from core.services.catalog import UNSHIPPED, enqueue_quantities, product_ids_for, ship_units
-from core.services.stream_lock import dialect_insert
 
 ORDER_ITEMS = cast(Table, OrderItem.__table__)
 """Core (not ORM) inserts: the bulk path without per-row ORM bookkeeping."""

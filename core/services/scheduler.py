@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.base import utcnow
 from core.db.models import ScheduledJob
+from core.db.session import dialect_insert
 from core.services import stream_lock, sync
-from core.services.stream_lock import dialect_insert
 from core.types import ActorSpec
 
 Enqueue = Callable[..., object]

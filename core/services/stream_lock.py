@@ -10,14 +10,13 @@ the next run takes the stream over and resumes from the last committed cursor. N
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
 from core.db.models import SyncCursor
+from core.db.session import dialect_insert
 from core.errors import ChannelhubError
 from core.settings import get_settings
 
@@ -25,13 +24,6 @@ from core.settings import get_settings
 def default_lease() -> timedelta:
     """How long a stream stays locked without news from its runner (``CHANNELHUB_STREAM_LEASE_SECONDS``)."""
     return timedelta(seconds=get_settings().stream_lease_seconds)
-
-
-def dialect_insert(session: Session, table: Any) -> Any:
-    """An INSERT that knows ``ON CONFLICT`` on the session's backend (SQLite or PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 class LockLost(ChannelhubError):
