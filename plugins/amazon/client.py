@@ -16,7 +16,7 @@ import contextlib
 import gzip
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -221,20 +221,39 @@ class SpApiClient:
             params["lastUpdatedBefore"] = last_updated_before
         if fulfilled_by:
             params["fulfilledBy"] = ",".join(fulfilled_by)
+        yield from self.pages(
+            "orders.searchOrders",
+            params,
+            pagination_field="pagination",
+            next_params=lambda token: {**params, "paginationToken": token},
+            access_token=access_token,
+        )
+
+    def pages(
+        self,
+        key: str,
+        params: dict[str, Any],
+        *,
+        pagination_field: str,
+        next_params: Callable[[str], dict[str, Any]],
+        access_token: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every page of a paginated operation: ``page[pagination_field]["nextToken"]`` leads on.
+
+        A token Amazon repeats ends the walk instead of looping (a known SP-API pitfall).
+        """
         seen: set[str] = set()
-        token: str | None = None
         while True:
-            page = self.search_orders_page(params, token, access_token)
+            page: dict[str, Any] = self.call(key, params=params, access_token=access_token)
             yield page
-            token = (page.get("pagination") or {}).get("nextToken")
+            token = (page.get(pagination_field) or {}).get("nextToken")
             if not token:
                 return
             if token in seen:
-                log.warning(
-                    "Amazon repeated a pagination token; stopping this search", operation="searchOrders"
-                )
+                log.warning("Amazon repeated a pagination token; stopping", operation=key)
                 return
             seen.add(token)
+            params = next_params(token)
 
     def search_orders_page(
         self, params: Mapping[str, Any], token: str | None, access_token: str | None = None
@@ -329,28 +348,21 @@ class SpApiClient:
             "marketplaceIds": marketplace_id,
             "details": "true",
         }
-        seen: set[str] = set()
-        while True:
-            page: dict[str, Any] = self.call("fbaInventory.getInventorySummaries", params=params)
-            yield page
-            token = (page.get("pagination") or {}).get("nextToken")
-            if not token or token in seen:
-                return
-            seen.add(token)
-            params = {**params, "nextToken": token}
+        yield from self.pages(
+            "fbaInventory.getInventorySummaries",
+            params,
+            pagination_field="pagination",
+            next_params=lambda token: {**params, "nextToken": token},
+        )
 
     def fulfillment_orders(self, query_start_date: str) -> Iterator[dict[str, Any]]:
         """Pages of listAllFulfillmentOrders updated since ``query_start_date``."""
-        params: dict[str, Any] = {"queryStartDate": query_start_date}
-        seen: set[str] = set()
-        while True:
-            page: dict[str, Any] = self.call("fulfillmentOutbound.listAllFulfillmentOrders", params=params)
-            yield page
-            token = (page.get("payload") or {}).get("nextToken")
-            if not token or token in seen:
-                return
-            seen.add(token)
-            params = {"nextToken": token}
+        yield from self.pages(
+            "fulfillmentOutbound.listAllFulfillmentOrders",
+            {"queryStartDate": query_start_date},
+            pagination_field="payload",
+            next_params=lambda token: {"nextToken": token},
+        )
 
     def get_fulfillment_order(self, seller_fulfillment_order_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self.call(
