@@ -124,6 +124,15 @@ class _Runner:
         self.progress = progress or (lambda _what, _n: None)
         self.run = StreamRun(integration.alias, stream)
 
+    def saved_cursor(self) -> str | None:
+        """Where the last committed batch of this stream left off (None: from the start)."""
+        with self.sessions() as session:
+            return session.scalar(
+                select(SyncCursor.cursor).where(
+                    SyncCursor.integration_id == self.integration.id, SyncCursor.stream == self.stream
+                )
+            )
+
     def commit_batch(self, session: Session, cursor: str | None = None, *, save_cursor: bool = False) -> None:
         """Renew our lease and (optionally) move the cursor, in the batch's own transaction."""
         stream_lock.renew(session, self.integration.id, self.stream, self.owner)
@@ -245,12 +254,7 @@ def _orders(
     runner: _Runner, connector: Any, after_orders: Callable[[Session, list[int]], None] | None
 ) -> None:
     integration = runner.integration
-    with runner.sessions() as session:
-        cursor = session.scalar(
-            select(SyncCursor.cursor).where(
-                SyncCursor.integration_id == integration.id, SyncCursor.stream == "orders"
-            )
-        )
+    cursor = runner.saved_cursor()
     history = int(integration.settings.get("history_days", 30))
     since = utcnow() - timedelta(days=history)
     pending: list[ChannelOrder] = []
@@ -361,13 +365,7 @@ def _inventory(runner: _Runner, connector: Any, _after: object) -> None:
 
 
 def _mcf(runner: _Runner, connector: Any, _after: object) -> None:
-    integration_id = runner.integration.id
-    with runner.sessions() as session:
-        cursor = session.scalar(
-            select(SyncCursor.cursor).where(
-                SyncCursor.integration_id == integration_id, SyncCursor.stream == "mcf"
-            )
-        )
+    cursor = runner.saved_cursor()
     for page in connector.fetch_fulfilment_updates(cursor):
         with runner.sessions() as session:
             for update_ in page.updates:
