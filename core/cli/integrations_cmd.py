@@ -81,8 +81,18 @@ def show(name: str, as_json: bool = typer.Option(False, "--json", help="Machine-
 def retry(name: str) -> None:
     """Check the credentials again: Live if the channel accepts them, Error with the reason if not."""
     with session_scope() as session:
-        integration = integrations.verify(session, integrations.find(session, name).id, get_plugin_manager())
+        integration_id = integrations.find(session, name).id
+    verify_and_report(integration_id, name)
+
+
+def verify_and_report(integration_id: int, alias: str) -> None:
+    """Verify now and print ``alias: status (reason)``; a refusal exits 1.
+
+    Shared by ``retry`` and the channel plugins' ``integrations add <channel>`` commands.
+    """
+    with session_scope() as session:
+        integration = integrations.verify(session, integration_id, get_plugin_manager())
         status, reason = integration.status.value, integration.status_reason
-    console.print(f"{name}: {status}" + (f" ({reason})" if reason else ""), highlight=False, soft_wrap=True)
+    console.print(f"{alias}: {status}" + (f" ({reason})" if reason else ""), highlight=False, soft_wrap=True)
     if reason:
         raise typer.Exit(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from core.cli.integrations_cmd import verify_and_report
 from core.cli.output import console
 from core.db.session import session_scope
 from core.errors import InputError
@@ -75,9 +76,4 @@ def add_amazon(
             f"{alias}: added, incomplete (run `channelhub integrations retry {alias}`)", highlight=False
         )
         return
-    with session_scope() as session:
-        integration = integrations.verify(session, integration_id, plugins)
-        status, reason = integration.status.value, integration.status_reason
-    console.print(f"{alias}: {status}" + (f" ({reason})" if reason else ""), highlight=False, soft_wrap=True)
-    if reason:
-        raise typer.Exit(1)
+    verify_and_report(integration_id, alias)
