@@ -13,13 +13,14 @@ import json
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+
+from tests.amazon.sandbox_support import free_port
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -42,12 +43,6 @@ def readme_commands() -> list[str]:
             if line.startswith("channelhub"):
                 commands.append(re.sub(r"\s+", " ", line))
     return commands
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_every_readme_command_runs(tmp_path: Path) -> None:

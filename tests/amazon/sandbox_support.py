@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from functools import cache
 from typing import Any
 
@@ -71,3 +72,11 @@ def access_token(sb: RunningSandbox) -> str:
 def sp_client(sb: RunningSandbox) -> httpx.Client:
     """An httpx client for the sandbox, carrying a fresh LWA access token."""
     return httpx.Client(base_url=sb.base_url, headers={"x-amz-access-token": access_token(sb)}, timeout=10)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now, for a sandbox started as a process."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
