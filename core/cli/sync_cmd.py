@@ -52,16 +52,7 @@ def sync_run(
     print_table(
         "Sync",
         ["integration", "stream", "result"],
-        [
-            (
-                r.integration,
-                r.stream,
-                ", ".join(f"{k} {v}" for k, v in sorted(r.counts.items())) or "nothing new",
-            )
-            if r.ran
-            else (r.integration, r.stream, f"skipped: {r.error}")
-            for r in results
-        ],
+        [(r.integration, r.stream, r.summary() if r.ran else f"skipped: {r.error}") for r in results],
     )
 
 

@@ -105,6 +105,10 @@ class StreamRun:
     def add(self, key: str, value: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + value
 
+    def summary(self) -> str:
+        """The counts in one line, for people: ``created 417, updated 3`` or ``nothing new``."""
+        return ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items())) or "nothing new"
+
 
 class _Runner:
     """State shared by the stream functions of one run: sessions, lock owner, job log."""

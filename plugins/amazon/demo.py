@@ -162,7 +162,7 @@ def _sync(sessions: Sessions, plugins: PluginManager, ids: dict[str, int], strea
             for stream in streams:
                 task = bar.add_task(f"amazon-{market.lower()} {stream}", total=None)
                 run = sync.run_stream(sessions, plugins, integration_id, stream, progress=advancer(bar, task))
-                done = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items())) or "nothing new"
+                done = run.summary()
                 finished = bar.tasks[task].completed or 1
                 bar.update(
                     task,
