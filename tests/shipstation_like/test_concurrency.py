@@ -23,18 +23,22 @@ def test_parallel_notifiers_send_each_shipment_once(shop: Shop) -> None:
     shop.channel.throttle_calls = 3
     summaries: list[NotifySummary] = []
     errors: list[BaseException] = []
-    start = threading.Barrier(2)
+    # One clock for both workers, moved on only between passes. With a clock per thread, a fast
+    # thread's clock ran minutes ahead and expired the other's lease while its call was still in
+    # flight: that models a worker stalled past its lease, not two healthy workers in parallel.
+    clock = [utcnow()]
+    between_passes = threading.Barrier(2, timeout=60)
 
     def worker() -> None:
         try:
-            start.wait()
-            now = utcnow()
             for _ in range(40):
-                summaries.append(notify_pending(shop.factory, shop.plugins, limit=15, now=now))
+                summaries.append(notify_pending(shop.factory, shop.plugins, limit=15, now=clock[0]))
+                if between_passes.wait() == 0:  # both passes are over: no claim is in flight
+                    clock[0] += timedelta(minutes=5)
+                between_passes.wait()
                 with shop.factory() as session:
                     if not pending_notices(session):
                         return
-                now += timedelta(minutes=5)
         except BaseException as exc:
             errors.append(exc)
 
