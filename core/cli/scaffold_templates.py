@@ -40,7 +40,6 @@ from pydantic import BaseModel, Field
 
 from core.hookspecs import hookimpl
 from core.types import ChannelType, Marketplace
-
 from ${name}_channelhub.connector import ${Title}Connector
 
 
@@ -118,7 +117,9 @@ class ${Title}Connector:
         except httpx.TransportError as exc:
             raise TransientChannelError(f"$name unreachable: {exc}", operation=path) from exc
         if response.status_code in (401, 403):
-            raise ChannelAuthError("$name refused the API key", code=str(response.status_code), operation=path)
+            raise ChannelAuthError(
+                "$name refused the API key", code=str(response.status_code), operation=path
+            )
         if response.status_code == 429:
             raise ThrottledError("$name is throttling requests", code="429", operation=path)
         if response.status_code >= 500:
@@ -203,7 +204,11 @@ class ${Title}Connector:
             if c.possibly_sent and self._call("GET", path)["shipped"]:
                 results.append(ConfirmationResult(c.channel_order_id, True, already_confirmed=True))
                 continue
-            self._call("POST", path, json={"carrier": c.carrier_name or c.carrier_code, "tracking": c.tracking_number})
+            self._call(
+                "POST",
+                path,
+                json={"carrier": c.carrier_name or c.carrier_code, "tracking": c.tracking_number},
+            )
             results.append(ConfirmationResult(c.channel_order_id, True))
         return results
 
@@ -323,10 +328,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 
-from core.testing import ChannelHarness, channel_conformance
-
 from ${name}_channelhub import plugin
 from ${name}_channelhub.fake_channel import API_KEY, FakeShop, ShopState
+
+from core.testing import ChannelHarness, channel_conformance
 
 SKUS = ("${name}-mug", "${name}-tee")
 
@@ -388,7 +393,6 @@ class ${Title}Harness(ChannelHarness):
         return Decimal(price) if price is not None else None
 
 
-class Test${Title}(channel_conformance(harness=${Title}Harness)):
-    pass
+Test${Title} = channel_conformance(harness=${Title}Harness)
 ''',
 }

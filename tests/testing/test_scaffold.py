@@ -36,6 +36,20 @@ def test_scaffolded_plugin_passes_the_suite(tmp_path: Path) -> None:
     assert "13 passed, 1 skipped" in done.stdout
 
 
+def test_example_plugin_is_the_scaffold_output(tmp_path: Path) -> None:
+    """The example is what ``plugins new channel cornershop`` writes, so the two cannot drift."""
+    root = render_channel("cornershop", tmp_path)
+    rendered = {p.relative_to(root) for p in root.rglob("*") if p.is_file()}
+    kept = {
+        p.relative_to(EXAMPLE)
+        for p in EXAMPLE.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and not any(".egg-info" in part for part in p.parts)
+    }
+    assert rendered == kept
+    for relative in sorted(rendered):
+        assert (root / relative).read_text() == (EXAMPLE / relative).read_text(), f"{relative} differs"
+
+
 def test_scaffold_refuses_bad_names_and_existing_dirs(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="name"):
         render_channel("My-Shop", tmp_path)

@@ -71,5 +71,4 @@ class CornershopHarness(ChannelHarness):
         return Decimal(price) if price is not None else None
 
 
-class TestCornershop(channel_conformance(harness=CornershopHarness)):
-    pass
+TestCornershop = channel_conformance(harness=CornershopHarness)
