@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 import typer
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from core.cli.output import console, print_json, print_table
-from core.db.models import Integration, Listing, Order, OrderStatus, Product
+from core.cli.output import console, err_console, print_json, print_table, progress_bar
+from core.db.models import (
+    Integration,
+    Listing,
+    Order,
+    OrderStatus,
+    OutboxEntry,
+    OutboxKind,
+    OutboxState,
+    Product,
+)
 from core.db.session import session_scope
+from core.dto import Fulfilment
 from core.errors import InputError
-from core.services import catalog, integrations, orders
+from core.services import catalog, catalogue_import, integrations, orders
+from core.services.prices import parse_price
 
 orders_app = typer.Typer(no_args_is_help=True)
 products_app = typer.Typer(no_args_is_help=True)
@@ -119,6 +132,217 @@ def products_list(
     )
 
 
+@products_app.command("import")
+def products_import(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV (with header) or JSON Lines."),
+    fmt: str | None = typer.Option(None, "--format", help="csv or jsonl (default: from the file name)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check and count; store nothing."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Upsert products by SKU from a file: sku,title,ean,brand,category,weight_kg,cost,rrp,currency,on_hand.
+
+    Empty cells keep what is stored. Bad rows are listed with their line and reason while the
+    good ones load; stock and RRP changes are queued for every listing like `stock set`.
+    """
+
+    def report_bad(line: int, reason: str) -> None:
+        if not as_json:
+            err_console.print(f"line {line}: {reason}", highlight=False, markup=False)
+
+    with progress_bar(transient=True) as bar, session_scope() as session:
+        task = bar.add_task(f"importing {file.name}", total=file.stat().st_size)
+        report = catalogue_import.import_file(
+            session,
+            file,
+            fmt=fmt,
+            dry_run=dry_run,
+            on_error=report_bad,
+            progress=lambda n: bar.advance(task, n),
+        )
+        if dry_run:
+            session.rollback()
+    if as_json:
+        print_json(
+            {
+                "dry_run": report.dry_run,
+                "rows": report.rows,
+                "created": report.created,
+                "updated": report.updated,
+                "bad": report.bad,
+                "quantity_pushes": report.quantity_pushes,
+                "price_pushes": report.price_pushes,
+                "errors": [{"line": line, "reason": reason} for line, reason in report.errors],
+            }
+        )
+        return
+    verb = "would create" if dry_run else "created"
+    console.print(
+        f"{file.name}: {report.rows} row(s): {verb} {report.created}, "
+        f"{'would update' if dry_run else 'updated'} {report.updated}, bad {report.bad}"
+        + (
+            ""
+            if dry_run
+            else f"; queued {report.quantity_pushes} stock, {report.price_pushes} price push(es)"
+        ),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@products_app.command("set")
+def products_set(
+    sku: str,
+    title: str | None = typer.Option(None, "--title"),
+    ean: str | None = typer.Option(None, "--ean"),
+    brand: str | None = typer.Option(None, "--brand"),
+    category: str | None = typer.Option(None, "--category"),
+    weight: str | None = typer.Option(None, "--weight", help="Kilograms."),
+    cost: str | None = typer.Option(None, "--cost"),
+    rrp: str | None = typer.Option(None, "--rrp", help="Default listing price, queued for every listing."),
+    currency: str | None = typer.Option(None, "--currency", help="ISO 4217 code of cost and RRP."),
+    on_hand: int | None = typer.Option(None, "--on-hand", help="Units on hand, queued like `stock set`."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Change one product's data; nothing is stored if any value is bad."""
+    try:
+        kg = None if weight is None else Decimal(weight)
+    except InvalidOperation:
+        raise InputError("weight", f"must be a number of kilograms, got {weight!r}") from None
+    edit = catalog.ProductEdit(title, ean, brand, category, kg, cost, rrp, currency, on_hand)
+    with session_scope() as session:
+        product = catalog.update_product(session, sku, edit)
+        data = _product_data(session, product)
+    if as_json:
+        print_json(data)
+        return
+    console.print(
+        f"{sku}: updated; on hand {data['on_hand']}, RRP {data['rrp']} {data['currency']}", highlight=False
+    )
+
+
+@products_app.command("show")
+def products_show(
+    sku: str, as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")
+) -> None:
+    """One product: data, stock (on hand, committed, available), each listing and what is queued."""
+    with session_scope() as session:
+        data = _product_data(session, catalog.get_product(session, sku))
+    if as_json:
+        print_json(data)
+        return
+    console.print(
+        f"{data['sku']}  {data['title'] or ''}\n"
+        f"brand {data['brand']}, category {data['category']}, weight {data['weight_kg']} kg, "
+        f"EAN {data['ean']}\n"
+        f"cost {data['cost']}, RRP {data['rrp']} {data['currency'] or ''}\n"
+        f"on hand {data['on_hand'] if data['on_hand'] is not None else 'unknown'} ({data['stock_source']}), "
+        f"committed {data['committed']}, available {data['available']}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    print_table(
+        "Listings",
+        [
+            "integration",
+            "channel sku",
+            "fulfilment",
+            "excluded",
+            "channel qty",
+            "pushed qty",
+            "price",
+            "queued",
+        ],
+        [
+            (
+                lst["integration"],
+                lst["channel_sku"],
+                lst["fulfilment"],
+                "yes" if lst["excluded"] else "",
+                lst["channel_quantity"],
+                lst["pushed_quantity"],
+                f"{lst['channel_price']} {lst['currency']}" if lst["channel_price"] else None,
+                ", ".join(f"{q['kind']} {q['value']}" for q in lst["queued"]),
+            )
+            for lst in data["listings"]
+        ],
+    )
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _product_data(session: Session, product: Product) -> dict[str, Any]:
+    """``products show``'s view of one product (also printed by ``products set --json``)."""
+    committed = catalog.committed_units(session, [product.id]).get(product.id, 0)
+    listings = session.execute(
+        select(Listing, Integration.alias)
+        .join(Integration)
+        .where(Listing.product_id == product.id)
+        .order_by(Listing.id)
+    ).all()
+    rows = []
+    for listing, alias in listings:
+        entries = session.scalars(
+            select(OutboxEntry)
+            .where(
+                OutboxEntry.integration_id == listing.integration_id, OutboxEntry.sku == listing.channel_sku
+            )
+            .order_by(OutboxEntry.id)
+        ).all()
+        sent = [
+            e for e in entries if e.kind is OutboxKind.QUANTITY and e.state is OutboxState.DONE and e.sent_at
+        ]
+        queued = [e for e in entries if e.state in (OutboxState.PENDING, OutboxState.SENDING)]
+        rows.append(
+            {
+                "integration": alias,
+                "integration_id": listing.integration_id,
+                "channel_sku": listing.channel_sku,
+                "asin": listing.asin,
+                "fulfilment": listing.fulfilment.value,
+                "excluded": listing.excluded,
+                "channel_quantity": listing.channel_quantity,
+                "pushed_quantity": sent[-1].quantity if sent else None,
+                "pushed_at": sent[-1].sent_at.isoformat() if sent and sent[-1].sent_at else None,
+                "channel_price": _money(listing.channel_price),
+                "currency": listing.currency,
+                "queued": [
+                    {
+                        "kind": e.kind.value,
+                        "value": _money(e.price) if e.kind is OutboxKind.PRICE else "available at push",
+                        "currency": e.currency,
+                        "state": e.state.value,
+                        "queued_at": e.created_at.isoformat(),
+                    }
+                    for e in queued
+                ],
+            }
+        )
+    fba = sum(
+        listing.channel_quantity or 0 for listing, _ in listings if listing.fulfilment is Fulfilment.FBA
+    )
+    return {
+        "id": product.id,
+        "sku": product.sku,
+        "title": product.title,
+        "ean": product.ean,
+        "brand": product.brand,
+        "category": product.category,
+        "weight_kg": None if product.weight_kg is None else str(product.weight_kg),
+        "cost": _money(product.cost),
+        "rrp": _money(product.rrp),
+        "currency": product.currency,
+        "on_hand": product.stock_on_hand,
+        "stock_source": product.stock_source or ("hub" if product.stock_on_hand is not None else "unknown"),
+        "committed": committed,
+        "available": catalog.available(product.stock_on_hand, committed),
+        "fba_quantity": fba,
+        "listings": rows,
+    }
+
+
 @stock_app.command("set")
 def stock_set(sku: str, quantity: int) -> None:
     """Set units on hand; the available quantity is queued for every MFN listing."""
@@ -136,10 +360,7 @@ def price_set(
     integration: list[str] = typer.Option([], "--integration", "-i", help="Only these integrations."),
 ) -> None:
     """Queue a listing price (in each listing's currency) for the next outbound run."""
-    try:
-        value = Decimal(amount)
-    except InvalidOperation:
-        raise InputError("amount", f"must be a number like 12.99, got {amount!r}") from None
+    value = parse_price("amount", amount, None)
     with session_scope() as session:
         ids = None
         if integration:
