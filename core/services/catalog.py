@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import ColumnElement, FromClause, and_, func, insert, literal, select, update
+from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
@@ -197,26 +198,42 @@ def enqueue_quantities(
     value: :func:`quantities_to_push` computes it at push time. Returns the rows written.
     """
     written = 0
-    now = utcnow()
-    outbox = OutboxEntry.__table__
     for batch in chunked(sorted(set(product_ids))):
-        chosen = select(
+        condition: ColumnElement[bool] = Listing.product_id.in_(batch)
+        if integration_id is not None:
+            condition = and_(condition, Listing.integration_id == integration_id)
+        written += enqueue_quantities_where(session, Product.__table__, condition)
+    return written
+
+
+def enqueue_quantities_where(session: Session, source: FromClause, condition: ColumnElement[bool]) -> int:
+    """Queue a quantity push for the MFN listings of the products ``source`` and ``condition`` pick.
+
+    ``source`` is joined to the listings on ``products.id`` (it is the products table, or a
+    join that contains it, e.g. with an import's staging table). One statement, any size.
+    """
+    outbox = OutboxEntry.__table__
+    chosen = (
+        select(
             Listing.integration_id,
             literal(OutboxKind.QUANTITY.value, outbox.c.kind.type),
             Listing.channel_sku,
             literal(OutboxState.PENDING.value, outbox.c.state.type),
             literal(0),
-            literal(now, outbox.c.created_at.type),
-        ).where(Listing.product_id.in_(batch), Listing.fulfilment == Fulfilment.MFN)
-        if integration_id is not None:
-            chosen = chosen.where(Listing.integration_id == integration_id)
-        result = session.execute(
-            insert(OutboxEntry).from_select(
-                ["integration_id", "kind", "sku", "state", "attempts", "created_at"], chosen
-            )
+            literal(utcnow(), outbox.c.created_at.type),
         )
-        written += max(result.rowcount, 0)  # type: ignore[attr-defined]
-    return written
+        .select_from(source)
+        .join(Listing, Listing.product_id == Product.__table__.c.id)
+        .where(condition, Listing.fulfilment == Fulfilment.MFN)
+    )
+    columns = ["integration_id", "kind", "sku", "state", "attempts", "created_at"]
+    return _rowcount(session.execute(insert(OutboxEntry).from_select(columns, chosen)))
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """Rows an INSERT ... SELECT wrote (``rowcount`` lives on the cursor result, typed loosely)."""
+    count: int = getattr(result, "rowcount", 0)
+    return max(count, 0)
 
 
 @dataclass
@@ -386,42 +403,43 @@ def update_product(session: Session, sku: str, edit: ProductEdit) -> Product:
 
 
 def queue_rrp_prices(session: Session, product_ids: Iterable[int]) -> int:
-    """Queue each product's RRP as the price of its listings in the product's currency (set-based).
+    """Queue each product's RRP as the price of its listings (see :func:`queue_rrp_prices_where`)."""
+    return sum(
+        queue_rrp_prices_where(session, Product.__table__, Product.__table__.c.id.in_(batch))
+        for batch in chunked(sorted(set(product_ids)))
+    )
+
+
+def queue_rrp_prices_where(session: Session, source: FromClause, condition: ColumnElement[bool]) -> int:
+    """Queue the RRP of the products ``source`` and ``condition`` pick as their listings' price.
 
     The RRP is the default listing price (DESIGN.md section 3). A listing priced in another
     currency is left alone: channelhub never converts money. Price rules, when enabled, set
-    prices through ``rules apply`` instead.
+    prices through ``rules apply`` instead. One ``INSERT ... SELECT``, any size.
     """
-    written = 0
-    now = utcnow()
     outbox = OutboxEntry.__table__
-    for batch in chunked(sorted(set(product_ids))):
-        chosen = (
-            select(
-                Listing.integration_id,
-                literal(OutboxKind.PRICE.value, outbox.c.kind.type),
-                Listing.channel_sku,
-                Product.rrp,
-                Product.currency,
-                literal(OutboxState.PENDING.value, outbox.c.state.type),
-                literal(0),
-                literal(now, outbox.c.created_at.type),
-            )
-            .join(Product, Product.id == Listing.product_id)
-            .where(
-                Listing.product_id.in_(batch),
-                Product.rrp.is_not(None),
-                func.coalesce(Listing.currency, Product.currency) == Product.currency,
-            )
+    products = Product.__table__.c
+    chosen = (
+        select(
+            Listing.integration_id,
+            literal(OutboxKind.PRICE.value, outbox.c.kind.type),
+            Listing.channel_sku,
+            products.rrp,
+            products.currency,
+            literal(OutboxState.PENDING.value, outbox.c.state.type),
+            literal(0),
+            literal(utcnow(), outbox.c.created_at.type),
         )
-        result = session.execute(
-            insert(OutboxEntry).from_select(
-                ["integration_id", "kind", "sku", "price", "currency", "state", "attempts", "created_at"],
-                chosen,
-            )
+        .select_from(source)
+        .join(Listing, Listing.product_id == products.id)
+        .where(
+            condition,
+            products.rrp.is_not(None),
+            func.coalesce(Listing.currency, products.currency) == products.currency,
         )
-        written += max(result.rowcount, 0)  # type: ignore[attr-defined]
-    return written
+    )
+    columns = ["integration_id", "kind", "sku", "price", "currency", "state", "attempts", "created_at"]
+    return _rowcount(session.execute(insert(OutboxEntry).from_select(columns, chosen)))
 
 
 def set_price(

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Column, MetaData, Table, case, func, literal, select
+from sqlalchemy import Column, MetaData, Table, case, func, literal, select, true
 from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
@@ -28,7 +30,7 @@ from core.db.models import Product, StockSource
 from core.db.session import dialect_insert
 from core.errors import InputError
 from core.services import catalog
-from core.services.prices import decimals_of, parse_price
+from core.services.prices import MAX_PRICE, decimals_of, parse_price
 
 COLUMNS = ("sku", "title", "ean", "brand", "category", "weight_kg", "cost", "rrp", "currency", "on_hand")
 BATCH = 10_000
@@ -55,80 +57,103 @@ class ImportReport:
 
 KEEP_ERRORS = 1_000
 
-Row = dict[str, Any]
+Row = tuple[Any, ...]
+"""A checked row, in :data:`COLUMNS` order (empty cells are None)."""
+
+_SKU, _TITLE, _EAN, _BRAND, _CATEGORY, _WEIGHT, _COST, _RRP, _CURRENCY, _ON_HAND = range(len(COLUMNS))
+_PRICE_SHAPE = {
+    places: re.compile(rf"\d{{1,7}}(?:\.\d{{1,{places}}})?" if places else r"\d{1,7}")
+    for places in (0, 2, 3, 4)
+}
+"""Prices the quick path accepts at once (per currency decimals); anything else gets the full check."""
+_WEIGHT_SHAPE = re.compile(r"\d{1,6}(?:\.\d{1,3})?")
 
 
-def _text(row: dict[str, Any], name: str) -> str | None:
-    value = row.get(name)
+def _cell(value: Any) -> str | None:
     if value is None:
         return None
-    value = str(value).strip()
-    if not value:
-        return None
-    if len(value) > _LIMITS[name]:
-        raise InputError(name, f"longer than {_LIMITS[name]} characters")
-    return value
+    text = value.strip() if isinstance(value, str) else str(value).strip()
+    return text or None
 
 
-def check_row(raw: dict[str, Any]) -> Row:
-    """One file row as typed values, or an :class:`InputError` naming the first bad field."""
-    sku = _text(raw, "sku")
+def _price(name: str, text: str, currency: str, places: int) -> Decimal:
+    """The same check as ``price set`` (``prices.parse_price``), with a quick path for plain values."""
+    if _PRICE_SHAPE[places].fullmatch(text) and text.strip("0.") and Decimal(text) <= MAX_PRICE:
+        return Decimal(text)
+    return parse_price(name, text, currency)
+
+
+def check_row(values: Sequence[Any]) -> Row:
+    """One file row (cells in :data:`COLUMNS` order) as typed values, or an :class:`InputError`."""
+    cells: list[Any] = [(v.strip() or None) if isinstance(v, str) else _cell(v) for v in values]
+    sku = cells[_SKU]
     if sku is None:
         raise InputError("sku", "is empty")
-    row: Row = {"sku": sku, **{name: _text(raw, name) for name in ("title", "ean", "brand", "category")}}
-    currency = raw.get("currency")
-    currency = str(currency).strip().upper() if currency not in (None, "") else None
+    for column in (_SKU, _TITLE, _EAN, _BRAND, _CATEGORY):
+        text = cells[column]
+        if text is not None and len(text) > _LIMITS[COLUMNS[column]]:
+            raise InputError(COLUMNS[column], f"longer than {_LIMITS[COLUMNS[column]]} characters")
+    currency: str | None = cells[_CURRENCY]
+    places = 2
     if currency is not None:
-        decimals_of(currency)
-    row["currency"] = currency
-    for name in ("cost", "rrp"):
-        value = raw.get(name)
-        if value in (None, ""):
-            row[name] = None
-            continue
-        if currency is None:
-            raise InputError("currency", f"is needed with a {name}")
-        row[name] = parse_price(name, str(value), currency)
-    weight = raw.get("weight_kg")
-    if weight in (None, ""):
-        row["weight_kg"] = None
-    else:
-        try:
-            kg = Decimal(str(weight).strip())
-        except InvalidOperation:
-            raise InputError("weight_kg", f"must be a number, got {weight!r}") from None
+        currency = cells[_CURRENCY] = currency.upper()
+        places = _decimals(currency)
+    for column in (_COST, _RRP):
+        text = cells[column]
+        if text is not None:
+            if currency is None:
+                raise InputError("currency", f"is needed with a {COLUMNS[column]}")
+            cells[column] = _price(COLUMNS[column], text, currency, places)
+    weight = cells[_WEIGHT]
+    if weight is not None:
+        if _WEIGHT_SHAPE.fullmatch(weight):
+            kg = Decimal(weight)
+        else:
+            try:
+                kg = Decimal(weight)
+            except InvalidOperation:
+                raise InputError("weight_kg", f"must be a number, got {weight!r}") from None
         if not kg.is_finite() or not 0 <= kg <= 100_000:
             raise InputError("weight_kg", f"must be between 0 and 100000, got {weight!r}")
-        row["weight_kg"] = kg
-    on_hand = raw.get("on_hand")
-    if on_hand in (None, ""):
-        row["on_hand"] = None
-    else:
-        if isinstance(on_hand, bool) or not str(on_hand).strip().lstrip("-").isdigit():
-            raise InputError("on_hand", f"must be a whole number, got {on_hand!r}")
-        row["on_hand"] = catalog.check_quantity("on_hand", int(str(on_hand).strip()))
-    return row
+        cells[_WEIGHT] = kg
+    on_hand = cells[_ON_HAND]
+    if on_hand is not None:
+        if not on_hand.lstrip("-").isdigit() or isinstance(values[_ON_HAND], bool | float):
+            raise InputError("on_hand", f"must be a whole number, got {values[_ON_HAND]!r}")
+        cells[_ON_HAND] = catalog.check_quantity("on_hand", int(on_hand))
+    return tuple(cells)
 
 
-def read_rows(stream: Iterable[str], fmt: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """(line number, raw row or the reason it cannot be read) for each data row of the file."""
+@lru_cache(maxsize=256)
+def _decimals(currency: str) -> int:
+    places = decimals_of(currency)
+    if places not in _PRICE_SHAPE:
+        raise InputError("currency", f"{currency} has {places} decimals, which channelhub cannot price in")
+    return places
+
+
+def read_rows(stream: Iterable[str], fmt: str) -> Iterator[tuple[int, Sequence[Any] | str]]:
+    """(line number, the row's cells in :data:`COLUMNS` order, or why it cannot be read)."""
     if fmt == "csv":
-        reader = csv.DictReader(stream)
-        header = reader.fieldnames or []
+        reader = csv.reader(stream)
+        header = [name.strip() for name in next(reader, [])]
         if "sku" not in header:
-            raise InputError(
-                "file", f"the CSV header must name a sku column, got {', '.join(header) or 'none'}"
-            )
+            named = ", ".join(header) or "none"
+            raise InputError("file", f"the CSV header must name a sku column, got {named}")
         unknown = set(header) - set(COLUMNS)
         if unknown:
-            raise InputError(
-                "file", f"unknown column(s) {', '.join(sorted(unknown))}; use {', '.join(COLUMNS)}"
-            )
-        for raw in reader:
-            if None in raw:
+            names = ", ".join(sorted(unknown))
+            raise InputError("file", f"unknown column(s) {names}; use {', '.join(COLUMNS)}")
+        where = [header.index(name) if name in header else None for name in COLUMNS]
+        width = len(header)
+        for cells in reader:
+            if not cells:
+                continue
+            if len(cells) > width:
                 yield reader.line_num, "more cells than the header has columns"
-            else:
-                yield reader.line_num, raw
+                continue
+            cells += [""] * (width - len(cells))
+            yield reader.line_num, [None if i is None else cells[i] for i in where]
         return
     for number, line in enumerate(stream, start=1):
         if not line.strip():
@@ -142,7 +167,10 @@ def read_rows(stream: Iterable[str], fmt: str) -> Iterator[tuple[int, dict[str, 
             yield number, "not a JSON object"
             continue
         unknown = set(raw) - set(COLUMNS)
-        yield (number, f"unknown field(s) {', '.join(sorted(unknown))}") if unknown else (number, raw)
+        if unknown:
+            yield number, f"unknown field(s) {', '.join(sorted(unknown))}"
+        else:
+            yield number, [raw.get(name) for name in COLUMNS]
 
 
 def file_format(path: Path, fmt: str | None) -> str:
@@ -181,7 +209,7 @@ def import_file(
                 if on_error:
                     on_error(line, str(exc))
                 continue
-            batch[row["sku"]] = row  # a SKU twice in one batch: the later row wins
+            batch[row[_SKU]] = row  # a SKU twice in one batch: the later row wins
             if len(batch) >= BATCH:
                 _load(session, list(batch.values()), report)
                 batch.clear()
@@ -198,39 +226,31 @@ def _counted(lines: IO[str], progress: Callable[[int], None] | None) -> Iterator
         yield line
 
 
-def _existing(session: Session, skus: list[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in catalog.chunked(skus):
-        found.update(session.scalars(select(Product.sku).where(Product.sku.in_(chunk))))
-    return found
-
-
 def _load(session: Session, rows: list[Row], report: ImportReport) -> None:
-    skus = [r["sku"] for r in rows]
-    existing = _existing(session, skus)
-    report.created += len(rows) - len(existing)
-    report.updated += len(existing)
+    """Stage one batch, then count, upsert and queue pushes with set-based statements."""
+    now = utcnow()
+    hub = StockSource.HUB.value
+    values = [(*r[:_ON_HAND], r[_ON_HAND], None if r[_ON_HAND] is None else hub, now, now) for r in rows]
+    _stage(session, values)
+    products = Product.__table__.c
+    existing = session.scalar(
+        select(func.count()).select_from(_STAGE.join(Product, products.sku == _STAGE.c.sku))
+    )
+    report.created += len(rows) - (existing or 0)
+    report.updated += existing or 0
     if report.dry_run:
         return
-    now = utcnow()
-    values = [
-        {
-            **{name: r[name] for name in ("sku", *_UPDATABLE)},
-            "stock_on_hand": r["on_hand"],
-            "stock_source": None if r["on_hand"] is None else StockSource.HUB.value,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for r in rows
-    ]
-    if session.get_bind().dialect.name == "postgresql":
-        _upsert_by_copy(session, values)
-    else:
-        session.execute(_upsert(dialect_insert(session, Product)), values)
-    stocked = [r["sku"] for r in rows if r["on_hand"] is not None]
-    priced = [r["sku"] for r in rows if r["rrp"] is not None]
-    report.quantity_pushes += catalog.enqueue_quantities(session, _ids(session, stocked))
-    report.price_pushes += catalog.queue_rrp_prices(session, _ids(session, priced))
+    statement = dialect_insert(session, Product).from_select(
+        list(_STAGE_COLUMNS),
+        select(*(_STAGE.c[name] for name in _STAGE_COLUMNS)).where(true()),  # WHERE: SQLite's upsert grammar
+    )
+    session.execute(_upsert(statement))
+    report.quantity_pushes += catalog.enqueue_quantities_where(
+        session, _STAGE.join(Product, products.sku == _STAGE.c.sku), _STAGE.c.stock_on_hand.is_not(None)
+    )
+    report.price_pushes += catalog.queue_rrp_prices_where(
+        session, _STAGE.join(Product, products.sku == _STAGE.c.sku), _STAGE.c.rrp.is_not(None)
+    )
     session.commit()
 
 
@@ -252,32 +272,24 @@ def _upsert(statement: Any) -> Any:
     )
 
 
-_STAGE_COLUMNS = ("sku", *_UPDATABLE, "stock_on_hand", "stock_source", "created_at", "updated_at")
+_STAGE_COLUMNS = (*COLUMNS[:_ON_HAND], "stock_on_hand", "stock_source", "created_at", "updated_at")
 _STAGE = Table(
     "catalogue_import_stage",
     MetaData(),  # a session-local temporary table, never part of core's schema
     *(Column(name, Product.__table__.c[name].type) for name in _STAGE_COLUMNS),
     prefixes=["TEMPORARY"],
-    postgresql_on_commit="DELETE ROWS",
 )
 
 
-def _upsert_by_copy(session: Session, values: list[dict[str, Any]]) -> None:
-    """PostgreSQL: COPY the batch into a temporary table, then one INSERT ... SELECT upsert."""
+def _stage(session: Session, values: list[tuple[Any, ...]]) -> None:
+    """Fill the session's temporary staging table with one batch: COPY on PostgreSQL."""
     connection = session.connection()
     _STAGE.create(connection, checkfirst=True)
+    connection.execute(_STAGE.delete())
+    if connection.dialect.name != "postgresql":
+        connection.execute(_STAGE.insert(), [dict(zip(_STAGE_COLUMNS, v, strict=True)) for v in values])
+        return
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(f"COPY {_STAGE.name} ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
         for v in values:
-            copy.write_row(tuple(v[name] for name in _STAGE_COLUMNS))
-    statement = dialect_insert(session, Product).from_select(
-        list(_STAGE_COLUMNS), select(*(_STAGE.c[name] for name in _STAGE_COLUMNS))
-    )
-    session.execute(_upsert(statement))
-
-
-def _ids(session: Session, skus: list[str]) -> list[int]:
-    ids: list[int] = []
-    for chunk in catalog.chunked(skus):
-        ids.extend(session.scalars(select(Product.id).where(Product.sku.in_(chunk))))
-    return ids
+            copy.write_row(v)
