@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import json
 from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -62,3 +66,36 @@ def test_connecting_more_marketplaces_leaves_every_live_quantity_alone(
     code, out, err = cli(capsys, "sync", "run", "--stream", "outbound")
     assert code == 0, err
     assert live_quantities(sandbox) == {**before, sku: 30 - committed.get(ids[sku], 0)}
+
+
+def test_imported_rrp_and_cost_drive_rules_preview_and_apply_on_the_sandbox(
+    migrated: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README walkthrough: the example catalogue matches the sandbox's seeded SKUs (seed 42)."""
+    catalogue = Path(__file__).resolve().parents[2] / "examples" / "sandbox-catalogue.csv"
+    with running_sandbox(SandboxConfig(seed=42, orders=0, time_scale=600)) as sb:
+        connect(sb, capsys, "UK")
+        assert cli(capsys, "sync", "run", "--stream", "products")[0] == 0
+        code, out, err = cli(capsys, "products", "import", str(catalogue), "--json")
+        report = json.loads(out)
+        assert code == 0 and report["bad"] == 0 and report["created"] == 0, err  # every SKU is a sandbox one
+        assert report["updated"] == len(sb.state.listings) and report["price_pushes"] == report["updated"]
+        assert cli(capsys, "sync", "run", "--stream", "outbound")[0] == 0  # the RRPs go out as prices
+        uk = "A1F83G8C2ARO7P"
+        rrp = {row["sku"]: Decimal(row["rrp"]) for row in csv.DictReader(catalogue.open())}
+        assert all(sb.state.listings[sku].prices[uk] == rrp[sku] for sku in rrp)
+
+        assert (
+            cli(capsys, "rules", "add", "margin", "--param", "percent=40", "--integration", "amazon-uk")[0]
+            == 0
+        )
+        assert cli(capsys, "rules", "on", "--integration", "amazon-uk")[0] == 0
+        code, out, err = cli(capsys, "rules", "preview", "--integration", "amazon-uk", "--json")
+        assert code == 0, err
+        changes = {c["sku"]: c for c in json.loads(out)["changes"]}
+        assert set(changes) == set(rrp)  # a price for every sandbox product, from its cost
+        assert cli(capsys, "rules", "apply", "--integration", "amazon-uk")[0] == 0
+        assert cli(capsys, "sync", "run", "--stream", "outbound")[0] == 0
+        live = {sku: sb.state.listings[sku].prices[uk] for sku in changes}
+        assert live == {sku: Decimal(c["new_price"]) for sku, c in changes.items()}
+        assert live != rrp
