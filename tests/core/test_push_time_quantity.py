@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.models import Integration, OutboxEntry, OutboxState
-from core.dto import PushResult, QuantityUpdate
+from core.dto import ChannelProduct, Fulfilment, PushResult, QuantityUpdate
 from core.services import catalog, order_import, sync
 from tests.core import factories
 from tests.core.test_sync import channel_order, world  # noqa: F401 - the fixture
@@ -88,3 +88,32 @@ def test_an_order_import_committing_during_a_push_is_sent_next_not_lost(
     assert [tuple(r) for r in rows] == [(OutboxState.DONE, 50), (OutboxState.PENDING, None)]
     outbound(world)
     assert pushed(world) == [[("MUG", 50)], [("MUG", 48)]]  # the last value sent is the true one
+
+
+def test_an_excluded_listing_stays_at_zero_through_every_push_until_the_filter_goes(
+    session: Session,
+    world: tuple,  # noqa: F811
+) -> None:
+    _, _, integration_id = world
+    stock(session, integration_id, 10)
+    product = catalog.get_product(session, "MUG")
+    assert catalog.set_exclusions(session, integration_id, [product.id]) == 1
+    session.commit()
+    outbound(world)
+    catalog.set_stock(session, "MUG", 20)  # a stock edit
+    session.commit()
+    outbound(world)
+    CHANNEL.orders = [channel_order(1, quantity=2)]  # an order import
+    sync.run_stream(world[0], world[1], integration_id, "orders")
+    outbound(world)
+    CHANNEL.products = [
+        ChannelProduct("MUG", Fulfilment.MFN, "Mug", None, None, 99),
+        ChannelProduct("NEW", Fulfilment.MFN, "New", None, None, 5),
+    ]
+    assert sync.run_stream(world[0], world[1], integration_id, "products").counts["stock_adopted"] == 1
+    outbound(world)
+    assert pushed(world) == [[("MUG", 0)], [("MUG", 0)], [("MUG", 0)]]  # adoption pushed nothing
+    assert catalog.set_exclusions(session, integration_id, []) == 1  # the filter is removed
+    session.commit()
+    outbound(world)
+    assert pushed(world)[-1] == [("MUG", 18)]  # its real available quantity: 20 on hand - 2 committed
