@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import ColumnElement, FromClause, and_, func, insert, literal, select, update
-from sqlalchemy.engine import Result
+from sqlalchemy import ColumnElement, FromClause, Select, and_, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
@@ -227,13 +226,18 @@ def enqueue_quantities_where(session: Session, source: FromClause, condition: Co
         .where(condition, Listing.fulfilment == Fulfilment.MFN)
     )
     columns = ["integration_id", "kind", "sku", "state", "attempts", "created_at"]
-    return _rowcount(session.execute(insert(OutboxEntry).from_select(columns, chosen)))
+    return _insert_from_select(session, columns, chosen)
 
 
-def _rowcount(result: Result[Any]) -> int:
-    """Rows an INSERT ... SELECT wrote (``rowcount`` lives on the cursor result, typed loosely)."""
-    count: int = getattr(result, "rowcount", 0)
-    return max(count, 0)
+def _insert_from_select(session: Session, columns: list[str], chosen: Select[Any]) -> int:
+    """``INSERT INTO outbox (columns) SELECT ...``; returns the rows written.
+
+    SQLAlchemy reports an INSERT's row count only when asked (``preserve_rowcount``): without
+    it PostgreSQL said -1 while 240 rows were written.
+    """
+    statement = insert(OutboxEntry).from_select(columns, chosen).execution_options(preserve_rowcount=True)
+    result = session.connection().execute(statement)
+    return max(result.rowcount, 0)
 
 
 @dataclass
@@ -439,7 +443,7 @@ def queue_rrp_prices_where(session: Session, source: FromClause, condition: Colu
         )
     )
     columns = ["integration_id", "kind", "sku", "price", "currency", "state", "attempts", "created_at"]
-    return _rowcount(session.execute(insert(OutboxEntry).from_select(columns, chosen)))
+    return _insert_from_select(session, columns, chosen)
 
 
 def set_price(
