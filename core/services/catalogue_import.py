@@ -293,3 +293,6 @@ def _stage(session: Session, values: list[tuple[Any, ...]]) -> None:
     with cursor.copy(f"COPY {_STAGE.name} ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
         for v in values:
             copy.write_row(v)
+    # Temporary tables are never auto-analysed: without this the planner guesses their size and
+    # joins them to the whole products table by sequential scan, once per batch (quadratic).
+    connection.exec_driver_sql(f"ANALYZE {_STAGE.name}")
