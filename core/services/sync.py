@@ -59,8 +59,7 @@ from core.dto import (
 from core.errors import ChannelAuthError, InputError
 from core.logs import get_logger
 from core.plugins import PluginManager
-from core.services import carrier_selection, integrations, order_import, stream_lock
-from core.services.catalog import product_ids_for
+from core.services import carrier_selection, catalog, integrations, order_import, stream_lock
 from core.services.prefetch import prefetched
 from core.services.stream_lock import LockLost
 
@@ -136,6 +135,16 @@ class _Runner:
                     SyncCursor.integration_id == self.integration.id, SyncCursor.stream == self.stream
                 )
             )
+
+    def first_run(self) -> bool:
+        """True until this stream of this integration has once finished without error."""
+        with self.sessions() as session:
+            done = session.scalar(
+                select(SyncCursor.last_success_at).where(
+                    SyncCursor.integration_id == self.integration.id, SyncCursor.stream == self.stream
+                )
+            )
+            return done is None
 
     def commit_batch(self, session: Session, cursor: str | None = None, *, save_cursor: bool = False) -> None:
         """Renew our lease and (optionally) move the cursor, in the batch's own transaction."""
@@ -298,13 +307,22 @@ def _orders(
 
 
 def _upsert_listings(
-    runner: _Runner, session: Session, rows: Sequence[ChannelProduct | InventoryLevel], *, stock_only: bool
+    runner: _Runner,
+    session: Session,
+    rows: Sequence[ChannelProduct | InventoryLevel],
+    *,
+    stock_only: bool,
+    first_import: bool = False,
 ) -> None:
-    """Listings of this integration by channel SKU; the same SKU elsewhere is the same product."""
+    """Listings of this integration by channel SKU; the same SKU elsewhere is the same product.
+
+    MFN listing quantities are adopted as on hand for products whose stock the hub has never
+    learned (``catalog.adopt_stock``); nothing is queued for them, so the listing keeps its value.
+    """
     integration_id = runner.integration.id
     skus = {row.sku for row in rows}
     titles = {row.sku: getattr(row, "title", None) for row in rows}
-    ids = product_ids_for(session, skus, titles)
+    ids = catalog.product_ids_for(session, skus, titles)
     existing = {
         listing.channel_sku: listing
         for listing in session.scalars(
@@ -312,6 +330,7 @@ def _upsert_listings(
         )
     }
     now = utcnow()
+    observed: dict[int, int] = {}
     for row in rows:
         listing = existing.get(row.sku)
         if listing is None:
@@ -331,13 +350,23 @@ def _upsert_listings(
             if row.price is not None:
                 listing.channel_price = row.price.amount
                 listing.currency = row.price.currency
+            if row.fulfilment is Fulfilment.MFN and row.quantity is not None:
+                seen = observed.get(ids[row.sku])
+                observed[ids[row.sku]] = row.quantity if seen is None else min(seen, row.quantity)
+    if observed:
+        adoption = catalog.adopt_stock(session, observed, first_import=first_import)
+        if adoption.adopted:
+            runner.run.add("stock_adopted", len(adoption.adopted))
+        if adoption.conflicts:
+            runner.run.add("stock_conflicts", len(adoption.conflicts))
 
 
 def _products(runner: _Runner, connector: Any, _after: object) -> None:
+    first_import = runner.first_run()
     for batch in connector.fetch_products():
         good, bad = _valid_products(batch)
         with runner.sessions() as session:
-            _upsert_listings(runner, session, good, stock_only=False)
+            _upsert_listings(runner, session, good, stock_only=False, first_import=first_import)
             runner.record_failures(session, bad)
             runner.commit_batch(session)
         runner.progress("products", len(batch))
@@ -443,13 +472,16 @@ def _push(runner: _Runner, connector: Any, kind: OutboxKind) -> None:
     groups = _claim_outbox(runner, kind)
     if not groups:
         return
-    fba = _fba_skus(runner, groups) if kind is OutboxKind.QUANTITY else set()  # FBA prices are ours to set
-    latest = {sku: rows[-1] for sku, rows in groups.items() if sku not in fba}
+    skipped: dict[str, str] = {}
     if kind is OutboxKind.QUANTITY:
-        result = connector.push_quantities(
-            [QuantityUpdate(sku, row.quantity or 0) for sku, row in latest.items()]
-        )
+        # Computed now, from committed data, not when the rows were queued (issue 15 item 4).
+        with runner.sessions() as session:
+            due = catalog.quantities_to_push(session, runner.integration.id, list(groups))
+        quantities = {sku: q.quantity for sku, q in due.items() if q.quantity is not None}
+        skipped = {sku: q.reason for sku, q in due.items() if q.quantity is None}
+        result = connector.push_quantities([QuantityUpdate(sku, qty) for sku, qty in quantities.items()])
     else:
+        latest = {sku: rows[-1] for sku, rows in groups.items()}  # FBA prices are ours to set
         updates = [
             PriceUpdate(sku, Money(row.price, row.currency or ""))
             for sku, row in latest.items()
@@ -462,11 +494,8 @@ def _push(runner: _Runner, connector: Any, kind: OutboxKind) -> None:
         for sku, rows in groups.items():
             ids = [row.id for row in rows]
             verdict = verdicts.get(sku)
-            if sku in fba:
-                values: dict[str, Any] = {
-                    "state": OutboxState.DONE,
-                    "last_error": "skipped: channel-held (FBA) stock",
-                }
+            if sku in skipped:
+                values: dict[str, Any] = {"state": OutboxState.DONE, "last_error": skipped[sku]}
             elif verdict is None:
                 values = {
                     "state": OutboxState.PENDING,
@@ -483,23 +512,12 @@ def _push(runner: _Runner, connector: Any, kind: OutboxKind) -> None:
                 runner.record_failures(
                     session, [RecordFailure(sku, f"{kind.value} rejected: {verdict.message}")]
                 )
+            if kind is OutboxKind.QUANTITY and sku not in skipped:
+                values["quantity"] = quantities[sku]  # the value actually sent, for `products show`
             session.execute(update(OutboxEntry).where(OutboxEntry.id.in_(ids)).values(**values))
             runner.run.add(f"{kind.value}_{values['state'].value}")
         runner.commit_batch(session)
     runner.progress("outbound", len(groups))
-
-
-def _fba_skus(runner: _Runner, groups: dict[str, list[OutboxEntry]]) -> set[str]:
-    with runner.sessions() as session:
-        return set(
-            session.scalars(
-                select(Listing.channel_sku).where(
-                    Listing.integration_id == runner.integration.id,
-                    Listing.channel_sku.in_(list(groups)),
-                    Listing.fulfilment == Fulfilment.FBA,
-                )
-            )
-        )
 
 
 STREAM_FUNCTIONS: dict[str, Callable[[_Runner, Any, Any], None]] = {
