@@ -16,13 +16,12 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any, TypeVar
 
 import pluggy
+from pydantic import BaseModel
 
 from core import hookspecs
 from core.dto import (
     CarrierDecision,
-    PriceDecision,
     PriceRuleSpec,
-    PricingInput,
     RateQuote,
     RateRequest,
 )
@@ -33,6 +32,7 @@ from core.types import (
     ChannelType,
     CliGroup,
     MigrationLocation,
+    PriceFormula,
     PriceRuleType,
 )
 
@@ -215,9 +215,9 @@ class PluginManager:
     def price_rule_types(self) -> dict[str, PriceRuleType]:
         return self._keyed("channelhub_price_rule_types", PriceRuleType, lambda r: r.key, "price rule type")
 
-    def compute_price(self, product: PricingInput, rules: Sequence[PriceRuleSpec]) -> PriceDecision | None:
-        decision = self._pm.hook.channelhub_compute_price(product=product, rules=rules)
-        return _checked(decision, PriceDecision, "channelhub_compute_price")
+    def price_formula(self, rule: PriceRuleSpec, params: BaseModel) -> PriceFormula | None:
+        formula = self._pm.hook.channelhub_price_formula(rule=rule, params=params)
+        return _checked(formula, PriceFormula, "channelhub_price_formula")
 
     def migration_locations(self) -> list[MigrationLocation]:
         return list(

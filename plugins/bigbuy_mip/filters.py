@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from core.db.models import Integration, Listing, OutboxKind, Product
 from core.dto import Fulfilment
 from core.errors import InputError, NotFoundError
-from plugins.bigbuy_mip import outbox_bulk
+from core.services import catalog
 from plugins.bigbuy_mip.models import FilterMode, ProductFilter
 
 
@@ -131,8 +131,8 @@ def excluded_listings(session: Session, integration: Integration) -> list[tuple[
 
 def apply_filters(session: Session, integration: Integration) -> int:
     """Queue quantity 0 for every excluded listing of the integration; returns rows written."""
-    rows: list[outbox_bulk.OutboxRow] = [
+    rows: list[catalog.OutboxRow] = [
         (integration.id, OutboxKind.QUANTITY, channel_sku, 0, None, None)
         for channel_sku, _ in excluded_listings(session, integration)
     ]
-    return outbox_bulk.write(session, rows)
+    return catalog.queue_bulk(session, rows)
