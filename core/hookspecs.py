@@ -11,8 +11,8 @@ Every hook is optional. Registration hooks (``channelhub_channel_types``, ``chan
 ``channelhub_price_rule_types``, ``channelhub_migrations``, ``channelhub_cli``,
 ``channelhub_actors``) are called once when the plugin manager starts and return an iterable of
 typed values; keys must be unique across all plugins. Decision hooks (``channelhub_select_carrier``,
-``channelhub_price_formula``) are ``firstresult``: the first plugin returning something other than
-``None`` wins. ``channelhub_quote_rates`` collects quotes from every plugin.
+``channelhub_carrier_area``, ``channelhub_price_formula``) are ``firstresult``: the first plugin
+returning something other than ``None`` wins. ``channelhub_quote_rates`` collects quotes from every plugin.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from core.dto import (
     CarrierDecision,
+    Destination,
     PriceRuleSpec,
     RateQuote,
     RateRequest,
@@ -86,7 +87,34 @@ class ChannelhubSpecs:
 
             @hookimpl
             def channelhub_carriers():
-                yield Carrier("gls", "GLS", services=(CarrierService("std", "Standard"),))
+                yield Carrier(
+                    "gls",
+                    "GLS",
+                    services=(CarrierService("std", "Standard"),),
+                    areas=("ES-MAINLAND", "ES-CANARIES"),
+                )
+        """
+
+    @hookspec(firstresult=True)
+    def channelhub_carrier_area(self, carrier_code: str, destination: Destination) -> str | None:
+        """The area of *your* carrier ``carrier_code`` that ``destination`` falls in, if any.
+
+        ``firstresult``: return ``None`` for carriers that are not yours, or when the carrier
+        does not serve the destination. Core calls it when a host disables or enables a carrier
+        in an area, to find the open orders of that area (re-selected or sent to Pending review).
+        Pure and cheap: no I/O.
+
+        Example::
+
+            from core.dto import Destination
+            from core.hookspecs import hookimpl
+
+            @hookimpl
+            def channelhub_carrier_area(carrier_code: str, destination: Destination) -> str | None:
+                if carrier_code != "gls" or destination.country_code != "ES":
+                    return None
+                canaries = (destination.postal_code or "").startswith(("35", "38"))
+                return "ES-CANARIES" if canaries else "ES-MAINLAND"
         """
 
     @hookspec

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from core import hookspecs
 from core.dto import (
     CarrierDecision,
+    Destination,
     PriceRuleSpec,
     RateQuote,
     RateRequest,
@@ -204,6 +205,10 @@ class PluginManager:
 
     def carriers(self) -> dict[str, Carrier]:
         return self._keyed("channelhub_carriers", Carrier, lambda c: c.code, "carrier")
+
+    def carrier_area(self, carrier_code: str, destination: Destination) -> str | None:
+        area = self._pm.hook.channelhub_carrier_area(carrier_code=carrier_code, destination=destination)
+        return _checked(area, str, "channelhub_carrier_area")
 
     def quote_rates(self, request: RateRequest) -> list[RateQuote]:
         return [q for _, q in self._collect("channelhub_quote_rates", RateQuote, request=request)]

@@ -131,12 +131,17 @@ class CarrierService:
 
 @dataclass(frozen=True, slots=True)
 class Carrier:
-    """A shipping carrier a plugin can quote and select."""
+    """A shipping carrier a plugin can quote and select.
+
+    ``areas``: codes of the areas it has fees for; a host enables or disables it per area
+    (``channelhub carriers disable CODE --area AREA``), core keeps the switches.
+    """
 
     code: str
     name: str
     services: tuple[CarrierService, ...]
     tracking: bool = True
+    areas: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

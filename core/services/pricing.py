@@ -40,10 +40,22 @@ from core.errors import InputError, NotFoundError
 from core.plugins import PluginManager
 from core.services import catalog
 from core.services.integrations import get_integration
-from core.services.price_engine import Conditions, PriceEngine, validated
+from core.services.price_engine import Conditions, ListingRow, PriceEngine, validated
 
 BATCH = 20_000
 PRIORITY_RANGE = (0, 1_000_000)
+LISTING_COLUMNS = (
+    Product.sku,
+    Product.category,
+    Product.brand,
+    Product.rrp,
+    Product.cost,
+    Product.currency,
+    Listing.channel_price,
+    Listing.channel_sku,
+    Listing.currency,
+)
+"""Read for each listing, in :class:`~core.services.price_engine.ListingRow`'s field order."""
 
 
 # ---------------------------------------------------------------------- rule types
@@ -276,35 +288,25 @@ def changes(session: Session, plugins: PluginManager, integration_id: int) -> It
     """Every listing of the integration whose computed price differs from its channel price."""
     engine = engine_for(session, plugins, integration_id)
     rows = session.execute(
-        select(
-            Product.sku,
-            Product.category,
-            Product.brand,
-            Product.rrp,
-            Product.cost,
-            Product.currency,
-            Listing.channel_price.label("current_price"),
-            Listing.channel_sku,
-            Listing.currency.label("listing_currency"),
-        )
+        select(*LISTING_COLUMNS)
         .join(Product, Product.id == Listing.product_id)
         .where(Listing.integration_id == integration_id)
         .order_by(Listing.id)
         .execution_options(yield_per=BATCH)
     )
-    price = engine.price
+    price, make = engine.price_read, ListingRow._make
     for row in rows:
-        product_currency = row.currency
-        currency = row.listing_currency or product_currency
+        product = make(row)
+        sku, category, brand, rrp, cost, product_currency, old, channel_sku, listing_currency = product
+        currency = listing_currency or product_currency
         if currency is None or (product_currency is not None and currency != product_currency):
             continue
-        result = price(row)
-        old = row.current_price
+        result = price(product, sku, category, brand, rrp, cost)
         if result.price is None or (old is not None and result.price == old):
             continue
         yield PriceChange(
-            row.channel_sku,
-            row.sku,
+            channel_sku,
+            sku,
             old,
             result.price,
             currency,

@@ -28,7 +28,6 @@ from core.cli.output import advancer, console, print_table, progress_bar
 from core.db import migrate
 from core.db.base import utcnow
 from core.db.models import (
-    Integration,
     Listing,
     Order,
     OrderStatus,
@@ -39,7 +38,7 @@ from core.db.models import (
 from core.db.session import get_engine, session_factory
 from core.dto import Fulfilment
 from core.plugins import PluginManager, get_plugin_manager
-from core.services import catalog, integrations, pricing, sync
+from core.services import carriers, catalog, integrations, pricing, sync
 from core.settings import get_settings
 from plugins.amazon.sandbox import RunningSandbox, SandboxConfig, running_sandbox
 
@@ -86,7 +85,7 @@ def demo(
             f"Amazon sandbox on {sandbox.base_url}; database {folder / 'channelhub.db'}", highlight=False
         )
         ids = _connect(sessions, plugins, sandbox)
-        _leave_area_without_carrier(sessions, ids["DE"])
+        _leave_area_without_carrier(sessions, plugins, ids["DE"])
         _sync(sessions, plugins, ids, ("orders", "products", "inventory"))
         changed = _reprice_and_restock(sessions, plugins, ids["UK"])
         _sync(sessions, plugins, ids, ("outbound",))
@@ -140,15 +139,12 @@ def _connect(sessions: Sessions, plugins: PluginManager, sandbox: RunningSandbox
     return ids
 
 
-def _leave_area_without_carrier(sessions: Sessions, integration_id: int) -> None:
-    from plugins.bigbuy_mip.carriers_admin import set_carrier_enabled
-    from plugins.bigbuy_mip.catalogue import get_catalogue
-
-    catalogue = get_catalogue()
+def _leave_area_without_carrier(sessions: Sessions, plugins: PluginManager, integration_id: int) -> None:
     with sessions() as session:
-        target = [session.get_one(Integration, integration_id)]
-        for code in sorted(catalogue.carriers_serving(NO_CARRIER_AREA)):
-            set_carrier_enabled(session, catalogue, code, NO_CARRIER_AREA, target, enabled=False)
+        for code in carriers.areas(plugins)[NO_CARRIER_AREA]:
+            carriers.set_enabled(
+                session, plugins, code, NO_CARRIER_AREA, enabled=False, integration_ids=[integration_id]
+            )
         session.commit()
     console.print(
         f"disabled every carrier for area {NO_CARRIER_AREA} on amazon-de (its orders go to Pending review)"

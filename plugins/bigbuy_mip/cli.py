@@ -1,6 +1,7 @@
-"""Commands: ``carriers``, ``fees``, ``filters`` and (merged into core's) ``orders``.
+"""Commands: ``carriers strategy``, ``fees``, ``filters`` and (merged into core's) ``orders``.
 
-Price rules are core's (``channelhub rules``); this plugin only provides rule types.
+Price rules and carrier switches are core's (``channelhub rules``, ``carriers enable|disable|list``);
+this plugin provides rule types, carriers and their areas through hooks.
 """
 
 from __future__ import annotations
@@ -9,11 +10,10 @@ from dataclasses import asdict
 
 import typer
 
-from core.cli.output import console, err_console, print_json, print_table
+from core.cli.output import console, print_json, print_table
 from core.db.session import session_scope
 from core.errors import InputError
-from core.plugins import get_plugin_manager
-from core.services.carrier_selection import select_carriers
+from core.services.carriers import disabled_pairs
 from core.types import CliGroup
 from plugins.bigbuy_mip import carriers_admin, filters
 from plugins.bigbuy_mip.catalogue import get_catalogue
@@ -27,85 +27,6 @@ carriers_app = typer.Typer(no_args_is_help=True)
 fees_app = typer.Typer(no_args_is_help=True)
 orders_app = typer.Typer(no_args_is_help=True)
 filters_app = typer.Typer(no_args_is_help=True)
-
-
-def _toggle(code: str, area: str, alias: str | None, enabled: bool, reselect: bool | None) -> None:
-    catalogue = get_catalogue()
-    catalogue.carrier(code)  # a typo in the carrier or area is the first thing to tell
-    catalogue.area(area)
-    with session_scope() as session:
-        targets = integrations(session, alias)
-        warnings = carriers_admin.set_carrier_enabled(
-            session, catalogue, code, area, targets, enabled=enabled
-        )
-    console.print(
-        f"{code} {'enabled' if enabled else 'disabled'} in {area} for {', '.join(t.alias for t in targets)}"
-    )
-    for warning in warnings:
-        err_console.print(f"[yellow]warning:[/yellow] {warning}")
-    if not enabled:
-        return
-    with session_scope() as session:
-        ids = carriers_admin.pending_ids_in_area(session, catalogue, [t.id for t in targets], area)
-        if not ids or reselect is False:
-            return
-        if reselect is None and not typer.confirm(
-            f"Re-run carrier selection for {len(ids)} pending order(s) in {area}?"
-        ):
-            return
-        summary = select_carriers(session, get_plugin_manager(), ids)
-    console.print(f"re-selected: {len(summary.assigned)} assigned, {len(summary.pending)} still pending")
-
-
-@carriers_app.command("enable")
-def enable(
-    code: str = typer.Argument(..., help="Carrier code, e.g. gls."),
-    area: str = typer.Option(..., "--area", help="Area code, e.g. ES-BALEARICS."),
-    integration: str | None = INTEGRATION,
-    yes: bool = typer.Option(
-        False, "--yes", help="Re-run selection for pending orders of the area without asking."
-    ),
-    no_reselect: bool = typer.Option(
-        False, "--no-reselect", help="Do not re-run selection for pending orders."
-    ),
-) -> None:
-    """Enable a carrier in an area (takes effect at once); offers to re-select pending orders there."""
-    _toggle(code, area, integration, True, True if yes else (False if no_reselect else None))
-
-
-@carriers_app.command("disable")
-def disable(
-    code: str = typer.Argument(..., help="Carrier code."),
-    area: str = typer.Option(..., "--area", help="Area code."),
-    integration: str | None = INTEGRATION,
-) -> None:
-    """Disable a carrier in an area (at once); warns when the area is left with no carrier."""
-    _toggle(code, area, integration, False, False)
-
-
-@carriers_app.command("list")
-def list_carriers(integration: str | None = INTEGRATION, as_json: bool = JSON) -> None:
-    """The matrix of integration x area x carrier, enabled or not."""
-    catalogue = get_catalogue()
-    with session_scope() as session:
-        rows = carriers_admin.matrix(session, catalogue, integrations(session, integration))
-    if as_json:
-        print_json([asdict(r) for r in rows])
-        return
-    print_table(
-        "Carriers",
-        ["integration", "area", "carrier", "tracking", "enabled"],
-        [
-            (
-                r.integration,
-                r.area,
-                r.carrier,
-                catalogue.carriers[r.carrier].tracking,
-                "yes" if r.enabled else "NO",
-            )
-            for r in rows
-        ],
-    )
 
 
 @carriers_app.command("strategy")
@@ -132,7 +53,7 @@ def fees_show(
         raise InputError("strategy", f"must be conservative or competitive, got {strategy_name!r}")
     catalogue = get_catalogue()
     with session_scope() as session:
-        off = carriers_admin.disabled_pairs(session, find_integration(session, integration).id)
+        off = disabled_pairs(session, find_integration(session, integration).id)
     rows = []
     for area in catalogue.areas:
         for carrier in catalogue.carriers_serving(area):
@@ -287,7 +208,7 @@ def filters_apply(integration: str = typer.Option(..., "--integration")) -> None
 
 def groups() -> list[CliGroup]:
     return [
-        CliGroup("carriers", carriers_app, help="Carriers per area: enable, disable, list, strategy."),
+        CliGroup("carriers", carriers_app, help="Carriers per area: how orders pick one (strategy)."),
         CliGroup("fees", fees_app, help="Shipping fee tables to configure on the channel."),
         CliGroup("orders", orders_app, help="Orders."),
         CliGroup("filters", filters_app, help="Include or exclude products per integration."),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from core.dto import CarrierDecision, PriceRuleSpec, RateQuote, RateRequest
+from core.dto import CarrierDecision, Destination, PriceRuleSpec, RateQuote, RateRequest
 from core.hookspecs import hookimpl
 from core.types import Carrier, CliGroup, MigrationLocation, PriceFormula, PriceRuleType
 from plugins.bigbuy_mip import pricing
@@ -25,6 +25,11 @@ BRANCH = "bigbuy_mip"
 @hookimpl
 def channelhub_carriers() -> Iterator[Carrier]:
     yield from get_catalogue().registered_carriers()
+
+
+@hookimpl
+def channelhub_carrier_area(carrier_code: str, destination: Destination) -> str | None:
+    return get_catalogue().carrier_area(carrier_code, destination)
 
 
 @hookimpl

@@ -75,16 +75,29 @@ RULE_TYPES: dict[str, PriceRuleType] = {
 }
 
 
+def _up_to_ending(ending: Decimal) -> Callable[[Decimal], Decimal]:
+    def up(price: Decimal) -> Decimal:
+        candidate = price.to_integral_value(rounding=ROUND_FLOOR) + ending
+        return candidate if candidate >= price else candidate + ONE
+
+    return up
+
+
+def _up_to_whole(price: Decimal) -> Decimal:
+    return price.to_integral_value(rounding=ROUND_CEILING).quantize(CENT)
+
+
+ROUND_UP: dict[str, Callable[[Decimal], Decimal]] = {
+    "whole": _up_to_whole,
+    "0.99": _up_to_ending(Decimal("0.99")),
+    "0.49": _up_to_ending(Decimal("0.49")),
+}
+"""Each rounding's function: the smallest price >= the given one with that ending."""
+
+
 def round_up_to(price: Decimal, rounding: str) -> Decimal:
     """The smallest price >= ``price`` with the requested ending (cents already applied)."""
-    if rounding == "none":
-        return price
-    if rounding == "whole":
-        return price.to_integral_value(rounding=ROUND_CEILING).quantize(CENT)
-    units = price.to_integral_value(rounding=ROUND_FLOOR)
-    ending = Decimal("0.99") if rounding == "0.99" else Decimal("0.49")
-    candidate = units + ending
-    return candidate if candidate >= price else candidate + ONE
+    return price if rounding == "none" else ROUND_UP[rounding](price)
 
 
 Compute = Callable[[PricedProduct], Decimal | None]
@@ -131,6 +144,4 @@ def formula(params: BaseModel) -> PriceFormula | None:
     if compute is None:
         return None
     rounding = getattr(params, "rounding", "none")
-    if rounding == "none":
-        return PriceFormula(compute)
-    return PriceFormula(compute, lambda price: round_up_to(price, rounding))
+    return PriceFormula(compute, None if rounding == "none" else ROUND_UP[rounding])
