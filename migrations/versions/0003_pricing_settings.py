@@ -19,8 +19,6 @@ down_revision: str | Sequence[str] | None = "0002_scheduled_jobs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-COPIED = "integration_id, rules_enabled, commission_percent, floor_shipping, updated_at"
-
 
 def upgrade() -> None:
     op.create_table(
@@ -48,7 +46,10 @@ def upgrade() -> None:
         c["name"] for c in legacy.get_columns("bigbuy_integration_options")
     }:
         op.execute(
-            f"INSERT INTO pricing_settings ({COPIED}) SELECT {COPIED} FROM bigbuy_integration_options"
+            "INSERT INTO pricing_settings "
+            "(integration_id, rules_enabled, commission_percent, floor_shipping, updated_at) "
+            "SELECT integration_id, rules_enabled, commission_percent, floor_shipping, updated_at "
+            "FROM bigbuy_integration_options"
         )
 
 
