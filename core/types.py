@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -130,12 +131,17 @@ class CarrierService:
 
 @dataclass(frozen=True, slots=True)
 class Carrier:
-    """A shipping carrier a plugin can quote and select."""
+    """A shipping carrier a plugin can quote and select.
+
+    ``areas``: codes of the areas it has fees for; a host enables or disables it per area
+    (``channelhub carriers disable CODE --area AREA``), core keeps the switches.
+    """
 
     code: str
     name: str
     services: tuple[CarrierService, ...]
     tracking: bool = True
+    areas: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +152,39 @@ class PriceRuleType:
     name: str
     description: str
     params_model: type[BaseModel]
+
+
+class PricedProduct(Protocol):
+    """What a price formula may read of a product (core passes database rows in bulk)."""
+
+    @property
+    def sku(self) -> str: ...
+    @property
+    def currency(self) -> str | None: ...
+    @property
+    def rrp(self) -> Decimal | None: ...
+    @property
+    def cost(self) -> Decimal | None: ...
+    @property
+    def current_price(self) -> Decimal | None: ...
+    @property
+    def category(self) -> str | None: ...
+    @property
+    def brand(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PriceFormula:
+    """One stored rule, compiled by its plugin into functions core calls per product.
+
+    ``compute`` returns the rule's raw price, or ``None`` when the product lacks what the rule
+    needs (then the next rule is tried). ``round_up`` moves a price up to the rule's ending
+    (never down); core applies it to the rule's price and to the floor when the floor wins.
+    Both must be pure and cheap: core calls them up to a million times per preview.
+    """
+
+    compute: Callable[[PricedProduct], Decimal | None]
+    round_up: Callable[[Decimal], Decimal] | None = None
 
 
 @dataclass(frozen=True, slots=True)

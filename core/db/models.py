@@ -313,7 +313,7 @@ class CarrierSetting(Base):
 
 
 class PriceRule(Base):
-    """An admin's price rule; its type and params are validated by the pricing plugin."""
+    """An admin's price rule; params validated by its type's model (from a plugin), conditions by core."""
 
     __tablename__ = "price_rules"
 
@@ -326,6 +326,31 @@ class PriceRule(Base):
     conditions: Mapped[JSONDict]
     params: Mapped[JSONDict]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+DEFAULT_COMMISSION_PERCENT = Decimal("15")
+"""Amazon's most common referral fee; set the integration's own with ``rules floor``."""
+
+
+class PricingSettings(Base):
+    """Per integration: price rules on or off, and the price floor's inputs.
+
+    No row means the defaults: rules off (prices = RRP), 15 % commission, no shipping.
+    """
+
+    __tablename__ = "pricing_settings"
+    __table_args__ = (
+        CheckConstraint("commission_percent >= 0 AND commission_percent < 100", name="commission_range"),
+        CheckConstraint("floor_shipping >= 0", name="shipping_non_negative"),
+    )
+
+    integration_id: Mapped[int] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    rules_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    commission_percent: Mapped[Decimal] = mapped_column(Numeric(6, 3), default=DEFAULT_COMMISSION_PERCENT)
+    floor_shipping: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=Decimal(0))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class SyncCursor(Base):
