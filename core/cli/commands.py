@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from core.cli import catalog_cmd, db_cmd, integrations_cmd, plugins_cmd, sync_cmd, worker_cmd
+from core.cli import catalog_cmd, db_cmd, errors_cmd, integrations_cmd, plugins_cmd, sync_cmd, worker_cmd
 
 GROUPS: dict[str, tuple[typer.Typer, str]] = {
     "plugins": (plugins_cmd.app, "Installed plugins and what they provide."),
@@ -15,6 +15,7 @@ GROUPS: dict[str, tuple[typer.Typer, str]] = {
     "keys": (worker_cmd.keys_app, "Encryption keys for stored credentials."),
     "integrations": (integrations_cmd.app, "Connections to channel marketplaces: add, list, show, retry."),
     "sync": (sync_cmd.app, "Run sync streams now, in the foreground."),
+    "errors": (errors_cmd.app, "Records a sync could not take (quarantine): list, retry, dismiss."),
     "orders": (catalog_cmd.orders_app, "Orders imported from every channel."),
     "products": (catalog_cmd.products_app, "Hub products, stock and listings."),
     "stock": (catalog_cmd.stock_app, "Set stock on hand (pushed to channels as available quantity)."),

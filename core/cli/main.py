@@ -10,19 +10,23 @@ import os
 import re
 import sys
 
+import click
 import typer
 from redis.exceptions import RedisError
+from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 
 from core import __version__
 from core.cli import commands as core_commands
 from core.cli.output import err_console
-from core.errors import ChannelhubError
-from core.logs import configure_logging
+from core.errors import ChannelhubError, InputError
+from core.logs import configure_logging, describe_error
 from core.plugins import PluginManager, get_plugin_manager
 from core.settings import get_settings
 
 EXIT_ERROR = 1
+EXIT_USAGE = 2
+"""Bad input (as click uses for usage errors): nothing was changed."""
 
 
 def _version(value: bool) -> None:
@@ -121,7 +125,20 @@ def main(argv: list[str] | None = None) -> None:
     try:
         settings = get_settings()
         configure_logging(settings.log_level, json=settings.log_json)
-        build_app(get_plugin_manager())(args=args, prog_name="channelhub")
+        code = build_app(get_plugin_manager())(args=args, prog_name="channelhub", standalone_mode=False)
+    except click.UsageError as exc:  # unknown option, missing argument, not a number...
+        err_console.print(
+            f"[red]error:[/red] {_one_line(exc.format_message())}", highlight=False, soft_wrap=True
+        )
+        sys.exit(EXIT_USAGE)
+    except click.Abort:
+        err_console.print("[red]error:[/red] aborted", highlight=False)
+        sys.exit(EXIT_ERROR)
+    except InputError as exc:
+        if _debug_requested(args):
+            raise
+        err_console.print(f"[red]error:[/red] {_one_line(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(EXIT_USAGE)
     except ChannelhubError as exc:
         if _debug_requested(args):
             raise
@@ -135,9 +152,15 @@ def main(argv: list[str] | None = None) -> None:
             err_console.print(f"[red]error:[/red] {explained}", highlight=False, soft_wrap=True)
             sys.exit(EXIT_ERROR)
         err_console.print(
-            f"[red]error:[/red] unexpected {type(exc).__name__}: {exc} "
+            f"[red]error:[/red] unexpected {_one_line(describe_error(exc))} "
             "(run again with --debug for the traceback, and please report it)",
             highlight=False,
             soft_wrap=True,
         )
         sys.exit(EXIT_ERROR)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _one_line(text: str) -> str:
+    """Bad input quoted back must not break the one-line error (newlines, markup)."""
+    return escape(" ".join(text.split())[:500])

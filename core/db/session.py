@@ -31,6 +31,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``, with a one-line error when the URL cannot be used."""
+    kwargs.setdefault("hide_parameters", True)  # a failed batch's rows hold buyer data
     try:
         if url.startswith("sqlite"):
             engine = create_engine(url, **kwargs)

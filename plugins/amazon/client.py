@@ -180,7 +180,14 @@ class SpApiClient:
     def _decode(self, op: Operation, response: httpx.Response) -> Any:
         status = response.status_code
         if status < 300:
-            return response.json() if response.content else None
+            if not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError:  # a cut or garbled body: the same call usually works next time
+                raise _Retry(
+                    AmazonUnavailableError(f"{op.key}: answer is not valid JSON", operation=op.key)
+                ) from None
         code, message = _errors(response)
         text = f"{op.key}: {code}: {message}"
         if status == 429:
@@ -263,11 +270,17 @@ class SpApiClient:
         page: dict[str, Any] = self.call("orders.searchOrders", params=query, access_token=access_token)
         return page
 
-    def get_order(self, order_id: str, included_data: Sequence[str] = ("FULFILLMENT",)) -> dict[str, Any]:
+    def get_order(
+        self,
+        order_id: str,
+        included_data: Sequence[str] = ("FULFILLMENT",),
+        access_token: str | None = None,
+    ) -> dict[str, Any]:
         result: dict[str, Any] = self.call(
             "orders.getOrder",
             path_params={"orderId": order_id},
             params={"includedData": ",".join(included_data)},
+            access_token=access_token,
         )
         return result
 
