@@ -186,8 +186,8 @@ def take_orders(
                 )
                 continue
             _merge(imported, one)
-    failed = {f.reference for f in imported.failures}
     bad.extend(imported.failures)
+    failed = {f.reference for f in bad}
     taken = [o.channel_order_id for o in good if o.channel_order_id not in failed]
     return WriteResult(
         imported=imported,
