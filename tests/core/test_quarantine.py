@@ -13,14 +13,26 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.cli import errors_cmd
 from core.cli import main as cli_main
-from core.db.models import Order, SyncError
+from core.db.models import IntegrationStatus, Order, SyncError
+from core.db.session import session_factory
 from core.dto import Address, Money, RecordFailure
 from core.plugins import PluginManager
 from core.services import quarantine, sync
-from tests.core.test_sync import channel_order, world  # noqa: F401  (fixture)
-from tests.fakes.channel import CHANNEL
+from tests.core import factories
+from tests.core.test_sync import channel_order
+from tests.fakes.channel import CHANNEL, FakeChannelPlugin
 
 World = tuple[sessionmaker[Session], PluginManager, int]
+
+
+@pytest.fixture
+def world(session: Session, plugins: PluginManager) -> World:
+    """The fake channel registered and one Live integration on it."""
+    CHANNEL.reset()
+    plugins.register(FakeChannelPlugin(), "fake")
+    integration = factories.integration(session, "fake-uk", status=IntegrationStatus.LIVE)
+    session.commit()
+    return session_factory(), plugins, integration.id
 
 
 def run(world: World, stream: str = "orders") -> sync.StreamRun:
