@@ -10,10 +10,10 @@ import os
 import re
 import sys
 
-import click
 import typer
 from redis.exceptions import RedisError
 from rich.markup import escape
+from typer.exceptions import TyperException
 from sqlalchemy.exc import OperationalError
 
 from core import __version__
@@ -126,12 +126,12 @@ def main(argv: list[str] | None = None) -> None:
         settings = get_settings()
         configure_logging(settings.log_level, json=settings.log_json)
         code = build_app(get_plugin_manager())(args=args, prog_name="channelhub", standalone_mode=False)
-    except click.UsageError as exc:  # unknown option, missing argument, not a number...
+    except TyperException as exc:  # unknown option, missing argument, not a number...
         err_console.print(
             f"[red]error:[/red] {_one_line(exc.format_message())}", highlight=False, soft_wrap=True
         )
         sys.exit(EXIT_USAGE)
-    except click.Abort:
+    except typer.Abort:
         err_console.print("[red]error:[/red] aborted", highlight=False)
         sys.exit(EXIT_ERROR)
     except InputError as exc:

@@ -142,6 +142,21 @@ def resolve(session: Session, integration_id: int, stream: str, references: Iter
     return closed
 
 
+def drop_payloads(session: Session, seen_before: datetime) -> int:
+    """Redaction of the quarantine: payloads of entries first seen before ``seen_before`` go.
+
+    A quarantined order never reached the order tables, so it falls under the "not shipped
+    here" rule (buyer data kept at most 14 days); the entry itself (reference, reason) stays.
+    """
+    result = session.execute(
+        update(SyncError)
+        .where(SyncError.payload.is_not(None), SyncError.created_at <= seen_before)
+        .values(payload=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 @dataclass
 class WriteResult:
     """One batch of orders through validation and the write path."""

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from core.cli.output import console, print_json, print_table
+from core.cli.validate import db_ids
 from core.db.base import utcnow
 from core.db.models import OrderStatus
 from core.db.session import session_factory, session_scope
@@ -18,6 +19,7 @@ from core.errors import InputError
 from core.plugins import get_plugin_manager
 from plugins.shipstation_like import orders as workflow
 from plugins.shipstation_like.batch import load_batch
+from plugins.shipstation_like.failed_notices import failed_notices, requeue_failed
 from plugins.shipstation_like.notify import (
     DEFAULT_LIMIT,
     NotifySummary,
@@ -129,6 +131,46 @@ def pending_notify(as_json: bool = typer.Option(False, "--json", help="Machine-r
             for r in rows
         ],
     )
+
+
+@shipments_app.command("failed")
+def failed(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Notifications the channel refused for good; `shipments retry` queues them again."""
+    with session_scope() as session:
+        rows = failed_notices(session)
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": r.notice_id,
+                    "shipment_id": r.shipment_id,
+                    "channel_order_id": r.channel_order_id,
+                    "integration_id": r.integration_id,
+                    "attempts": r.attempts,
+                    "last_error": r.last_error,
+                }
+                for r in rows
+            ]
+        )
+        return
+    print_table(
+        "Failed channel notifications",
+        ["id", "shipment", "order", "attempts", "last error"],
+        [(r.notice_id, r.shipment_id, r.channel_order_id, r.attempts, r.last_error) for r in rows],
+    )
+
+
+@shipments_app.command("retry")
+def retry(
+    ids: list[int] = typer.Argument(None, help="Ids from `shipments failed`.", callback=db_ids),
+    all_failed: bool = typer.Option(False, "--all", help="Every failed notification."),
+) -> None:
+    """Queue failed notifications again; the next notify pass (or `shipments notify`) sends them."""
+    if not ids and not all_failed:
+        raise InputError("ids", "name one or more ids from `shipments failed`, or --all")
+    with session_scope() as session:
+        count = requeue_failed(session, None if all_failed else ids)
+    console.print(f"queued {count} notification(s) again", highlight=False)
 
 
 @shipments_app.command("notify")

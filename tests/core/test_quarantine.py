@@ -147,6 +147,6 @@ def test_a_dismissed_entry_is_never_retried(session: Session, world: World, cli)
     ],
 )
 def test_bad_error_ids_get_one_line(world: World, cli, args: tuple[str, ...], field: str) -> None:  # type: ignore[no-untyped-def]
-    code, out, err = cli(*args)
+    code, _, err = cli(*args)
     assert code in (1, 2) and field in err and len(err.strip().splitlines()) == 1, err
     assert code == (1 if "no open error" in field else 2)
