@@ -13,8 +13,8 @@ import sys
 import typer
 from redis.exceptions import RedisError
 from rich.markup import escape
-from typer.exceptions import TyperException
 from sqlalchemy.exc import OperationalError
+from typer.exceptions import TyperException
 
 from core import __version__
 from core.cli import commands as core_commands
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
         err_console.print(
             f"[red]error:[/red] {_one_line(exc.format_message())}", highlight=False, soft_wrap=True
         )
-        sys.exit(EXIT_USAGE)
+        sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
     except typer.Abort:
         err_console.print("[red]error:[/red] aborted", highlight=False)
         sys.exit(EXIT_ERROR)
