@@ -8,6 +8,7 @@ a PostgreSQL INTEGER, the ``Numeric(18, 4)`` money columns, the declared string 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -32,6 +33,9 @@ NEWEST = datetime(9999, 1, 1, tzinfo=UTC)
 
 _INVISIBLE = {"Cf", "Cc", "Co", "Cs", "Zl", "Zp"}
 """Unicode categories of format (bidi, zero-width), control and private-use characters."""
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+"""A plain decimal: no underscores, no words (NaN, Infinity), no hex."""
 
 T = TypeVar("T")
 
@@ -62,10 +66,12 @@ def check_decimal(
     places: int = 4,
 ) -> Decimal:
     """A finite decimal within ``low``..``high`` (exclusive of ``high``) with at most ``places`` decimals."""
+    if not isinstance(value, Decimal) and not _NUMBER.fullmatch(str(value).strip()):
+        raise InputError(field, "is not a number like 12.99")
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except InvalidOperation:
-        raise InputError(field, "is not a number") from None
+        raise InputError(field, "is not a number like 12.99") from None
     if not number.is_finite():
         raise InputError(field, "must be a finite number (not NaN or infinity)")
     if not low <= number < high:
@@ -142,13 +148,18 @@ def db_int(_ctx: typer.Context, param: Any, value: Any) -> Any:
 
 
 def money(_ctx: typer.Context, param: Any, value: Any) -> Any:
-    """A non-negative amount the money columns hold (prices' own rules are the pricing's)."""
-    return _each(lambda v, f: check_decimal(v, f))(_ctx, param, value)
+    """A non-negative amount the money columns hold (prices' own rules are the pricing's).
+
+    Returns the text as given (options typed ``str`` stay strings, e.g. for JSON conditions).
+    """
+    return _each(lambda v, f: (check_decimal(v, f), v.strip())[1])(_ctx, param, value)
 
 
-def percent(_ctx: typer.Context, param: Any, value: Any) -> Any:
-    """A percentage between 0 and 1000 with at most 4 decimals."""
-    return _each(lambda v, f: check_decimal(v, f, high=Decimal(1000)))(_ctx, param, value)
+def commission(_ctx: typer.Context, param: Any, value: Any) -> Any:
+    """A commission percentage: 0 to under 100, at most 3 decimals (its column's)."""
+    return _each(lambda v, f: (check_decimal(v, f, high=Decimal(100), places=3), v.strip())[1])(
+        _ctx, param, value
+    )
 
 
 def text(max_length: int) -> Callable[[typer.Context, Any, Any], Any]:
@@ -162,3 +173,15 @@ def secret(_ctx: typer.Context, param: Any, value: Any) -> Any:
 
 def moment(_ctx: typer.Context, param: Any, value: Any) -> Any:
     return _each(check_moment)(_ctx, param, value)
+
+
+sku = text(200)
+"""A SKU (products.sku, listings.channel_sku)."""
+alias = text(100)
+"""An integration alias: printable, as long as its column."""
+code = text(64)
+"""A carrier, service or area code."""
+label = text(200)
+"""A name, brand, category or SKU pattern."""
+reference = text(100)
+"""A channel order id or tracking number."""

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 from sqlalchemy import select
 
+from core.cli import validate
 from core.cli.output import console, err_console, print_json, print_table
 from core.db.models import PriceRule
 from core.db.session import session_scope
@@ -69,8 +70,8 @@ def _toggle(code: str, area: str, alias: str | None, enabled: bool, reselect: bo
 
 @carriers_app.command("enable")
 def enable(
-    code: str = typer.Argument(..., help="Carrier code, e.g. gls."),
-    area: str = typer.Option(..., "--area", help="Area code, e.g. ES-BALEARICS."),
+    code: str = typer.Argument(..., help="Carrier code, e.g. gls.", callback=validate.code),
+    area: str = typer.Option(..., "--area", help="Area code, e.g. ES-BALEARICS.", callback=validate.code),
     integration: str | None = INTEGRATION,
     yes: bool = typer.Option(
         False, "--yes", help="Re-run selection for pending orders of the area without asking."
@@ -85,8 +86,8 @@ def enable(
 
 @carriers_app.command("disable")
 def disable(
-    code: str = typer.Argument(..., help="Carrier code."),
-    area: str = typer.Option(..., "--area", help="Area code."),
+    code: str = typer.Argument(..., help="Carrier code.", callback=validate.code),
+    area: str = typer.Option(..., "--area", help="Area code.", callback=validate.code),
     integration: str | None = INTEGRATION,
 ) -> None:
     """Disable a carrier in an area (at once); warns when the area is left with no carrier."""
@@ -258,13 +259,19 @@ def rules_add(
     rule_type: str = typer.Argument(..., help=f"One of: {', '.join(RULE_TYPES)}."),
     param: list[str] | None = PARAM,
     integration: str | None = typer.Option(None, "--integration", help="Integration alias (default: all)."),
-    name: str | None = typer.Option(None, "--name"),
-    priority: int = typer.Option(100, "--priority", help="Lower is tried first; first match wins."),
+    name: str | None = typer.Option(None, "--name", callback=validate.label),
+    priority: int = typer.Option(
+        100, "--priority", help="Lower is tried first; first match wins.", callback=validate.db_int
+    ),
     category: list[str] | None = CATEGORY,
     brand: list[str] | None = BRAND,
-    sku_pattern: str | None = typer.Option(None, "--sku-pattern", help="Shell glob, e.g. 'BB-*'."),
-    price_min: str | None = typer.Option(None, "--price-min", help="On the RRP (cost if no RRP)."),
-    price_max: str | None = typer.Option(None, "--price-max"),
+    sku_pattern: str | None = typer.Option(
+        None, "--sku-pattern", help="Shell glob, e.g. 'BB-*'.", callback=validate.label
+    ),
+    price_min: str | None = typer.Option(
+        None, "--price-min", help="On the RRP (cost if no RRP).", callback=validate.money
+    ),
+    price_max: str | None = typer.Option(None, "--price-max", callback=validate.money),
 ) -> None:
     """Add a price rule (validated; nothing stored on bad input)."""
     conditions: dict[str, Any] = {
@@ -327,7 +334,7 @@ def rules_list(integration: str | None = INTEGRATION, as_json: bool = JSON) -> N
 
 
 @rules_app.command("remove")
-def rules_remove(rule_id: int = typer.Argument(...)) -> None:
+def rules_remove(rule_id: int = typer.Argument(..., callback=validate.db_id)) -> None:
     """Delete a rule."""
     with session_scope() as session:
         rule = session.get(PriceRule, rule_id)
@@ -358,8 +365,12 @@ def rules_off(integration: str = typer.Option(..., "--integration")) -> None:
 @rules_app.command("floor")
 def rules_floor(
     integration: str = typer.Option(..., "--integration"),
-    commission: str | None = typer.Option(None, "--commission", help="Channel commission, percent."),
-    shipping: str | None = typer.Option(None, "--shipping", help="Shipping cost counted in the floor."),
+    commission: str | None = typer.Option(
+        None, "--commission", help="Channel commission, percent.", callback=validate.commission
+    ),
+    shipping: str | None = typer.Option(
+        None, "--shipping", help="Shipping cost counted in the floor.", callback=validate.money
+    ),
 ) -> None:
     """Set the floor's inputs: floor = (cost + shipping) / (1 - commission%)."""
     changes: dict[str, Decimal] = {}
@@ -416,10 +427,12 @@ def rules_apply(integration: str = typer.Option(..., "--integration")) -> None:
 def filters_add(
     mode: str = typer.Argument(..., help="include or exclude"),
     integration: str = typer.Option(..., "--integration"),
-    category: str | None = typer.Option(None, "--category"),
-    brand: str | None = typer.Option(None, "--brand"),
-    sku_pattern: str | None = typer.Option(None, "--sku-pattern"),
-    stock_below: int | None = typer.Option(None, "--stock-below", help="Exclude when stock is below this."),
+    category: str | None = typer.Option(None, "--category", callback=validate.label),
+    brand: str | None = typer.Option(None, "--brand", callback=validate.label),
+    sku_pattern: str | None = typer.Option(None, "--sku-pattern", callback=validate.label),
+    stock_below: int | None = typer.Option(
+        None, "--stock-below", help="Exclude when stock is below this.", callback=validate.quantity
+    ),
 ) -> None:
     """Include or exclude products from an integration."""
     with session_scope() as session:
@@ -460,7 +473,7 @@ def filters_list(integration: str | None = INTEGRATION, as_json: bool = JSON) ->
 
 
 @filters_app.command("remove")
-def filters_remove(filter_id: int = typer.Argument(...)) -> None:
+def filters_remove(filter_id: int = typer.Argument(..., callback=validate.db_id)) -> None:
     """Delete a filter."""
     with session_scope() as session:
         integration = filters.remove_filter(session, filter_id)

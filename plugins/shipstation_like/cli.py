@@ -10,8 +10,9 @@ from typing import Annotated
 
 import typer
 
+from core.cli import validate
 from core.cli.output import console, print_json, print_table
-from core.cli.validate import db_ids
+from core.cli.validate import check_moment, db_ids
 from core.db.base import utcnow
 from core.db.models import OrderStatus
 from core.db.session import session_factory, session_scope
@@ -49,13 +50,28 @@ def _notify(limit: int, *, quiet: bool = False) -> NotifySummary:
 
 @shipments_app.command("create")
 def create(
-    orders: Annotated[list[str], typer.Argument(help="Channel order id(s); several = one combined parcel.")],
-    carrier: str | None = typer.Option(None, "--carrier", help="Carrier code (default: the assigned one)."),
-    service: str | None = typer.Option(None, "--service", help="Carrier service code."),
-    tracking: str | None = typer.Option(None, "--tracking", help="Tracking number."),
+    orders: Annotated[
+        list[str],
+        typer.Argument(
+            help="Channel order id(s); several = one combined parcel.", callback=validate.reference
+        ),
+    ],
+    carrier: str | None = typer.Option(
+        None, "--carrier", help="Carrier code (default: the assigned one).", callback=validate.code
+    ),
+    service: str | None = typer.Option(
+        None, "--service", help="Carrier service code.", callback=validate.code
+    ),
+    tracking: str | None = typer.Option(
+        None, "--tracking", help="Tracking number.", callback=validate.reference
+    ),
     item: Annotated[
         list[str] | None,
-        typer.Option("--item", help="Ship part of one order: ITEM or ITEM:QTY (item id or SKU); repeatable."),
+        typer.Option(
+            "--item",
+            help="Ship part of one order: ITEM or ITEM:QTY (item id or SKU); repeatable.",
+            callback=validate.label,
+        ),
     ] = None,
     notify: bool = typer.Option(True, "--notify/--no-notify", help=NOTIFY_HELP),
 ) -> None:
@@ -192,7 +208,9 @@ def manual(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
 
 
 @orders_app.command("hold")
-def hold(order: str = typer.Argument(..., help="Channel order id or ALIAS:ID.")) -> None:
+def hold(
+    order: str = typer.Argument(..., help="Channel order id or ALIAS:ID.", callback=validate.label),
+) -> None:
     """Put an order awaiting shipment on hold."""
     with session_scope() as session:
         workflow.hold(workflow.find_order(session, order))
@@ -200,7 +218,9 @@ def hold(order: str = typer.Argument(..., help="Channel order id or ALIAS:ID."))
 
 
 @orders_app.command("release")
-def release(order: str = typer.Argument(..., help="Channel order id or ALIAS:ID.")) -> None:
+def release(
+    order: str = typer.Argument(..., help="Channel order id or ALIAS:ID.", callback=validate.label),
+) -> None:
     """Return an order on hold to Awaiting shipment."""
     with session_scope() as session:
         workflow.release(workflow.find_order(session, order))
@@ -215,10 +235,14 @@ def queue(
     ] = None,
     sort: Annotated[workflow.QueueSort, typer.Option("--sort")] = workflow.QueueSort.SHIP_BY,
     late_hours: int = typer.Option(
-        workflow.DEFAULT_LATE_HOURS, "--late-hours", min=0, help="Flag orders due to ship within this."
+        workflow.DEFAULT_LATE_HOURS,
+        "--late-hours",
+        min=0,
+        max=100_000,
+        help="Flag orders due to ship within this.",
     ),
     late_only: bool = typer.Option(False, "--late-only", help="Only late-risk orders."),
-    limit: int = typer.Option(200, min=1),
+    limit: int = typer.Option(200, min=1, max=100_000),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Orders to ship, with ship-by date and a late-risk flag, sorted by ship-by by default."""
@@ -260,7 +284,7 @@ def parse_as_of(text: str | None) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError as exc:
         raise InputError("as-of", f"{text!r} is not an ISO date-time like 2026-01-31T00:00:00Z") from exc
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return check_moment(value if value.tzinfo else value.replace(tzinfo=UTC), "as-of").astimezone(UTC)
 
 
 @redact_app.command("run")
