@@ -9,8 +9,11 @@ from __future__ import annotations
 import os
 import re
 import sys
+from functools import lru_cache
+from typing import Any
 
 import typer
+import typer.main
 from redis.exceptions import RedisError
 from rich.markup import escape
 from sqlalchemy.exc import OperationalError
@@ -90,6 +93,13 @@ def build_app(plugins: PluginManager) -> typer.Typer:
     return app
 
 
+@lru_cache(maxsize=2)
+def command_for(plugins: PluginManager) -> Any:
+    """The click command tree, built once per plugin manager (typer's conversion of every
+    command is the slow part of a start, and tests call ``main`` thousands of times)."""
+    return typer.main.get_command(build_app(plugins))
+
+
 def _explain(exc: Exception) -> str | None:
     """One actionable line for the infrastructure failures people meet most."""
     settings = get_settings()
@@ -125,7 +135,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         settings = get_settings()
         configure_logging(settings.log_level, json=settings.log_json)
-        code = build_app(get_plugin_manager())(args=args, prog_name="channelhub", standalone_mode=False)
+        code = command_for(get_plugin_manager()).main(
+            args=args, prog_name="channelhub", standalone_mode=False
+        )
     except TyperException as exc:  # unknown option, missing argument, not a number...
         err_console.print(
             f"[red]error:[/red] {_one_line(exc.format_message())}", highlight=False, soft_wrap=True
