@@ -271,7 +271,8 @@ def _orders(
         with runner.sessions() as session:
             written = quarantine.take_orders(session, integration.id, pending, failures, page_cursor)
             result = written.imported
-            runner.run.add("errors", written.quarantined)
+            if written.quarantined:
+                runner.run.add("errors", written.quarantined)
             runner.commit_batch(session, page_cursor, save_cursor=True)
             if after_orders and result.new_unshipped:
                 after_orders(session, result.new_unshipped)
