@@ -1,7 +1,7 @@
 """Quarantine: sync_errors keep the record (encrypted), its cursor and attempts; buyer text whole.
 
-Revision ID: 0003_quarantine
-Revises: 0002_scheduled_jobs
+Revision ID: 0004_quarantine
+Revises: 0003_catalogue_stock
 Create Date: 2026-12-01 18:00:00
 
 Buyer and address columns of ``orders`` become TEXT on PostgreSQL so an over-long value from
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_quarantine"
-down_revision: str | Sequence[str] | None = "0002_scheduled_jobs"
+revision: str = "0004_quarantine"
+down_revision: str | Sequence[str] | None = "0003_catalogue_stock"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
