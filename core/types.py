@@ -77,6 +77,40 @@ class ChannelConnector(Protocol):
         """Release connections. Called once when the job ends."""
 
 
+@runtime_checkable
+class RefetchesOrders(Protocol):
+    """Optional connector capability: fetch named orders again, for the quarantine.
+
+    An order the hub could not take (a field missing or malformed, a value too long) is
+    quarantined and the orders cursor moves on. The fix happens on the channel's side, so
+    core asks the channel for that order again on later runs (and on ``channelhub errors
+    retry``) until it imports or someone dismisses it. A connector without this method
+    still quarantines bad orders; they are retried only when the channel serves them again
+    in the normal orders stream.
+
+    Implement it like ``fetch_orders``, but for the given channel order ids only::
+
+        def fetch_orders_by_id(self, channel_order_ids: Sequence[str]) -> OrdersPage:
+            orders, failures = [], []
+            for order_id in channel_order_ids:
+                raw = self._get(f"/orders/{order_id}")
+                if raw is None:
+                    failures.append(RecordFailure(order_id, "order: not found on the channel"))
+                    continue
+                try:
+                    orders.append(self._map(raw))
+                except InputError as exc:
+                    failures.append(RecordFailure(order_id, f"{exc.field}: invalid", payload=raw))
+            return OrdersPage(orders, None, failures)
+
+    Return every id either as an order or as a failure (an id missing from both stays
+    quarantined with its old reason). ``cursor`` is ignored. Reasons name fields, never values.
+    """
+
+    def fetch_orders_by_id(self, channel_order_ids: Sequence[str]) -> OrdersPage:
+        """The named orders as the channel holds them now, mapped like ``fetch_orders``."""
+
+
 @dataclass(frozen=True, slots=True)
 class Marketplace:
     """One storefront of a channel (Amazon has one per country)."""

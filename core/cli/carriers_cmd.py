@@ -6,6 +6,7 @@ from dataclasses import asdict
 
 import typer
 
+from core.cli import validate
 from core.cli.output import console, err_console, print_json, print_table
 from core.db.session import session_scope
 from core.plugins import get_plugin_manager
@@ -25,8 +26,8 @@ def _ids(alias: str | None) -> list[int] | None:
 
 @app.command("enable")
 def enable(
-    code: str = typer.Argument(..., help="Carrier code, e.g. gls."),
-    area: str = typer.Option(..., "--area", help="Area code, e.g. ES-BALEARICS."),
+    code: str = typer.Argument(..., help="Carrier code, e.g. gls.", callback=validate.code),
+    area: str = typer.Option(..., "--area", help="Area code, e.g. ES-BALEARICS.", callback=validate.code),
     integration: str | None = INTEGRATION,
     yes: bool = typer.Option(
         False, "--yes", help="Re-run selection for pending orders of the area without asking."
@@ -55,8 +56,8 @@ def enable(
 
 @app.command("disable")
 def disable(
-    code: str = typer.Argument(..., help="Carrier code."),
-    area: str = typer.Option(..., "--area", help="Area code."),
+    code: str = typer.Argument(..., help="Carrier code.", callback=validate.code),
+    area: str = typer.Option(..., "--area", help="Area code.", callback=validate.code),
     integration: str | None = INTEGRATION,
 ) -> None:
     """Disable a carrier in an area (at once); its open orders there get another carrier or go to review."""

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from core.cli import validate
 from core.cli.output import console, print_json, print_table
 from core.db.session import session_scope
 from core.errors import InputError
@@ -72,15 +73,21 @@ def rules_add(
         None, "--param", help="KEY=VALUE, e.g. percent=20 rounding=0.99 base=cost."
     ),
     integration: str | None = typer.Option(None, "--integration", help="Integration alias (default: all)."),
-    name: str | None = typer.Option(None, "--name"),
-    priority: int = typer.Option(100, "--priority", help="Lower is tried first; first match wins."),
+    name: str | None = typer.Option(None, "--name", callback=validate.label),
+    priority: int = typer.Option(
+        100, "--priority", help="Lower is tried first; first match wins.", callback=validate.db_int
+    ),
     category: list[str] | None = typer.Option(
         None, "--category", help="Condition: product category (repeatable)."
     ),
     brand: list[str] | None = typer.Option(None, "--brand", help="Condition: brand (repeatable)."),
-    sku_pattern: str | None = typer.Option(None, "--sku-pattern", help="Shell glob, e.g. 'BB-*'."),
-    price_min: str | None = typer.Option(None, "--price-min", help="On the RRP (cost if no RRP)."),
-    price_max: str | None = typer.Option(None, "--price-max"),
+    sku_pattern: str | None = typer.Option(
+        None, "--sku-pattern", help="Shell glob, e.g. 'BB-*'.", callback=validate.label
+    ),
+    price_min: str | None = typer.Option(
+        None, "--price-min", help="On the RRP (cost if no RRP).", callback=validate.money
+    ),
+    price_max: str | None = typer.Option(None, "--price-max", callback=validate.money),
     as_json: bool = JSON,
 ) -> None:
     """Add a price rule (validated by its type; nothing stored on bad input)."""
@@ -136,7 +143,7 @@ def rules_list(
 
 
 @app.command("remove")
-def rules_remove(rule_id: int = typer.Argument(...)) -> None:
+def rules_remove(rule_id: int = typer.Argument(..., callback=validate.db_id)) -> None:
     """Delete a rule."""
     with session_scope() as session:
         pricing.remove_rule(session, rule_id)
@@ -165,8 +172,12 @@ def rules_off(integration: str = TARGET) -> None:
 @app.command("floor")
 def rules_floor(
     integration: str = TARGET,
-    commission: str | None = typer.Option(None, "--commission", help="Channel commission, percent."),
-    shipping: str | None = typer.Option(None, "--shipping", help="Shipping cost counted in the floor."),
+    commission: str | None = typer.Option(
+        None, "--commission", help="Channel commission, percent.", callback=validate.commission
+    ),
+    shipping: str | None = typer.Option(
+        None, "--shipping", help="Shipping cost counted in the floor.", callback=validate.money
+    ),
 ) -> None:
     """Set the floor's inputs: floor = (cost + shipping) / (1 - commission%)."""
     commission_percent, floor_shipping = _decimal(commission, "commission"), _decimal(shipping, "shipping")

@@ -10,6 +10,7 @@ from dataclasses import asdict
 
 import typer
 
+from core.cli import validate
 from core.cli.output import console, print_json, print_table
 from core.db.session import session_scope
 from core.errors import InputError
@@ -148,10 +149,12 @@ def orders_assign(
 def filters_add(
     mode: str = typer.Argument(..., help="include or exclude"),
     integration: str = typer.Option(..., "--integration"),
-    category: str | None = typer.Option(None, "--category"),
-    brand: str | None = typer.Option(None, "--brand"),
-    sku_pattern: str | None = typer.Option(None, "--sku-pattern"),
-    stock_below: int | None = typer.Option(None, "--stock-below", help="Exclude when stock is below this."),
+    category: str | None = typer.Option(None, "--category", callback=validate.label),
+    brand: str | None = typer.Option(None, "--brand", callback=validate.label),
+    sku_pattern: str | None = typer.Option(None, "--sku-pattern", callback=validate.label),
+    stock_below: int | None = typer.Option(
+        None, "--stock-below", help="Exclude when stock is below this.", callback=validate.quantity
+    ),
 ) -> None:
     """Include or exclude products from an integration."""
     with session_scope() as session:
@@ -192,7 +195,7 @@ def filters_list(integration: str | None = INTEGRATION, as_json: bool = JSON) ->
 
 
 @filters_app.command("remove")
-def filters_remove(filter_id: int = typer.Argument(...)) -> None:
+def filters_remove(filter_id: int = typer.Argument(..., callback=validate.db_id)) -> None:
     """Delete a filter."""
     with session_scope() as session:
         integration = filters.remove_filter(session, filter_id)
