@@ -49,6 +49,7 @@ from plugins.amazon.client import (
     TIMEOUT,
     AmazonAuthError,
     AmazonInputError,
+    AmazonNotFoundError,
     AmazonThrottledError,
     SpApiClient,
 )
@@ -312,7 +313,7 @@ class AmazonConnector:
             except AmazonThrottledError as exc:
                 throttled = True
                 results.append(ConfirmationResult(order_id, False, str(exc)))
-            except AmazonInputError as exc:
+            except (AmazonInputError, AmazonNotFoundError) as exc:  # an unknown order is a 404
                 results.append(ConfirmationResult(order_id, False, str(exc), permanent=True))
             except TransientChannelError as exc:
                 results.append(ConfirmationResult(order_id, False, str(exc)))

@@ -25,6 +25,7 @@ from plugins.amazon.sandbox.http import (
     json_response,
     list_param,
     not_found,
+    rfc3339,
     sp_api,
 )
 from plugins.amazon.sandbox.render import INCLUDED_DATA, PII_DATA, iso
@@ -52,11 +53,10 @@ def _parse_time(request: Request, name: str) -> datetime | Response | None:
     raw = request.query_params.get(name)
     if raw is None:
         return None
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        return invalid_input(f"Invalid {name}: {raw!r} is not an ISO 8601 date-time.")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = rfc3339(raw)
+    if moment is None:
+        return invalid_input(f"Invalid {name}: {raw!r} is not an RFC 3339 date-time with an offset.")
+    return moment
 
 
 def _included(request: Request) -> frozenset[str] | Response:
@@ -245,10 +245,8 @@ def _validate_confirmation(body: dict[str, Any], order: StoredOrder) -> str | No
     for name in ("packageReferenceId", "carrierCode", "trackingNumber", "shipDate"):
         if not isinstance(detail.get(name), str) or not detail[name]:
             return f"packageDetail.{name} is required."
-    try:
-        datetime.fromisoformat(detail["shipDate"])
-    except ValueError:
-        return "packageDetail.shipDate is not an ISO 8601 date-time."
+    if rfc3339(detail["shipDate"]) is None:
+        return "packageDetail.shipDate is not an RFC 3339 date-time with an offset."
     items = detail.get("orderItems")
     if not isinstance(items, list) or not items:
         return "packageDetail.orderItems must list the shipped items."
@@ -274,8 +272,8 @@ async def confirm_shipment(request: Request, call: Call) -> Response:
         if isinstance(body, Response):
             return body
         order = state.orders.by_id.get(order_id)
-        if order is None:
-            return _confirm_error(400, "InvalidInput", f"Order {order_id} does not exist.")
+        if order is None:  # 404, as getOrder and getOrderItems answer (the model declares it)
+            return _confirm_error(404, "NotFound", f"Order {order_id} was not found.")
         if order.spec.fulfilled_by != "MERCHANT":
             return _confirm_error(400, "InvalidInput", f"Order {order_id} is fulfilled by Amazon.")
         if order.spec.status not in ("UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED"):
@@ -293,6 +291,8 @@ def _apply_shipment(state: SandboxState, order: StoredOrder, detail: dict[str, A
     spec = order.spec
     previous = spec.last_updated
     shipped = {item["orderItemId"]: item["quantity"] for item in detail["orderItems"]}
+    ship_time = rfc3339(detail["shipDate"])
+    assert ship_time is not None, "validated by _validate_confirmation"
     for line in spec.lines:
         if line.order_item_id in shipped:
             line.quantity_shipped = min(line.quantity, line.quantity_shipped + shipped[line.order_item_id])
@@ -302,7 +302,7 @@ def _apply_shipment(state: SandboxState, order: StoredOrder, detail: dict[str, A
             reference_id=detail["packageReferenceId"],
             carrier=detail.get("carrierName") or detail["carrierCode"],
             tracking_number=detail["trackingNumber"],
-            ship_time=datetime.fromisoformat(detail["shipDate"]),
+            ship_time=ship_time,
             shipping_service=detail.get("shippingMethod") or "Standard",
             items=list(shipped.items()),
         )
@@ -315,6 +315,8 @@ def _apply_shipment(state: SandboxState, order: StoredOrder, detail: dict[str, A
 
 @sp_api("ordersV0.getOrderItems")
 async def get_order_items(request: Request, call: Call) -> Response:
+    if "NextToken" in request.query_params:  # the sandbox never pages items: any token is junk
+        return invalid_input("Invalid NextToken.")
     order = call.state.orders.by_id.get(request.path_params["orderId"])
     if order is None:
         return not_found(f"Order {request.path_params['orderId']} was not found.")
