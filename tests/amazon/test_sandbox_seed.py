@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -164,3 +165,15 @@ def test_reset_restores_the_seeded_state() -> None:
         assert api.get("/fba/outbound/2020-07-01/fulfillmentOrders").status_code == 403, (
             "tokens are reset too"
         )
+
+
+def test_totals_are_the_sum_of_their_parts_to_the_cent() -> None:
+    config = SandboxConfig(seed=42, orders=1200, throttle=False)
+    state = SandboxState.build(config)
+    for stored in state.orders.by_id.values():
+        order = stored.rendered.as_dict()
+        proceeds = order["proceeds"]
+        parts = sum(Decimal(b["subtotal"]["amount"]) for b in proceeds["breakdowns"])
+        assert Decimal(proceeds["grandTotal"]["amount"]) == parts, order["orderId"]
+        for payment in order.get("payment", {}).get("paymentExecutions", []):
+            assert payment["paymentAmount"] == proceeds["grandTotal"], order["orderId"]

@@ -145,12 +145,16 @@ def render(spec: OrderSpec) -> RenderedOrder:
         )
     if spec.programs:
         core += ',"programs":[' + ",".join(f'"{p}"' for p in spec.programs) + "]"
-    item_total = sum((line.unit_price * line.quantity for line in spec.lines), Decimal(0))
-    gift_total = GIFT_WRAP_GBP * spec.marketplace.fx * sum(1 for line in spec.lines if line.gift_wrap_level)
-    grand_total = _money(item_total + spec.shipping_charge + gift_total, cur)
+    # Each part rounded to the currency's minor unit before they are added up, so the grand
+    # total is the sum of its breakdowns to the cent, as on Amazon.
+    item_total = money_amount(sum((line.unit_price * line.quantity for line in spec.lines), Decimal(0)), cur)
+    shipping = money_amount(spec.shipping_charge, cur)
+    wraps = sum(1 for line in spec.lines if line.gift_wrap_level)
+    gift_total = money_amount(GIFT_WRAP_GBP * spec.marketplace.fx, cur) * wraps
+    grand_total = _money(item_total + shipping + gift_total, cur)
     breakdowns = (
         f'{{"type":"ITEM","subtotal":{_money(item_total, cur)}}},'
-        f'{{"type":"SHIPPING","subtotal":{_money(spec.shipping_charge, cur)}}}'
+        f'{{"type":"SHIPPING","subtotal":{_money(shipping, cur)}}}'
     )
     if gift_total:
         breakdowns += f',{{"type":"GIFT_WRAP","subtotal":{_money(gift_total, cur)}}}'
