@@ -168,6 +168,25 @@ def test_get_order_and_order_items(sb: RunningSandbox, api: httpx.Client) -> Non
     assert_valid(OV0, "GetOrderItemsResponse", junk.json())
 
 
+def test_order_items_agree_with_the_order_to_the_cent(sb: RunningSandbox, api: httpx.Client) -> None:
+    for order_id in sorted(sb.state.orders.by_id)[:40]:
+        order = api.get(
+            f"/orders/2026-01-01/orders/{order_id}", params={"includedData": "PROCEEDS,PROMOTION"}
+        )
+        items = api.get(f"/orders/v0/orders/{order_id}/orderItems").json()
+        assert_valid(OV0, "GetOrderItemsResponse", items)
+        parts = {
+            b["type"]: Decimal(b["subtotal"]["amount"])
+            for b in order.json()["order"]["proceeds"]["breakdowns"]
+        }
+        lines = items["payload"]["OrderItems"]
+        assert sum(Decimal(i["ItemPrice"]["Amount"]) for i in lines) == parts["ITEM"]
+        assert sum(Decimal(i["ShippingPrice"]["Amount"]) for i in lines) == parts["SHIPPING"]
+        promoted = [i for i in order.json()["order"]["orderItems"] if "promotion" in i]
+        assert bool(promoted) == all(i["PromotionIds"] for i in lines)
+        assert all(Decimal(i["ItemTax"]["Amount"]) <= Decimal(i["ItemPrice"]["Amount"]) for i in lines)
+
+
 def test_buyer_data_needs_a_restricted_data_token(sb: RunningSandbox, api: httpx.Client) -> None:
     path = "/orders/2026-01-01/orders"
     granted = api.post(

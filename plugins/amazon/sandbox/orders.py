@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from plugins.amazon.sandbox import pagination
+from plugins.amazon.sandbox import order_money, pagination
+from plugins.amazon.sandbox.catalog import money_amount
 from plugins.amazon.sandbox.http import (
     Call,
     error,
@@ -322,8 +324,15 @@ async def get_order_items(request: Request, call: Call) -> Response:
         return not_found(f"Order {request.path_params['orderId']} was not found.")
     spec = order.spec
     cur = spec.marketplace.currency
+    market = spec.marketplace
+
+    def money(amount: Decimal) -> dict[str, str]:
+        return {"CurrencyCode": cur, "Amount": str(money_amount(amount, cur))}
+
     items = []
-    for line in spec.lines:
+    for n, line in enumerate(spec.lines):
+        price = order_money.line_total(spec, line)
+        ship = order_money.line_shipping(spec, n)
         item: dict[str, Any] = {
             "ASIN": line.asin,
             "SellerSKU": line.sku,
@@ -331,9 +340,19 @@ async def get_order_items(request: Request, call: Call) -> Response:
             "Title": line.title,
             "QuantityOrdered": line.quantity,
             "QuantityShipped": line.quantity_shipped,
-            "ItemPrice": {"CurrencyCode": cur, "Amount": str(line.unit_price * line.quantity)},
+            "ItemPrice": money(price),
+            "ItemTax": money(order_money.included_tax(market, price)),
+            "ShippingPrice": money(ship),
+            "ShippingTax": money(order_money.included_tax(market, ship)),
+            "ShippingDiscount": money(Decimal(0)),
+            "PromotionDiscount": money(Decimal(0)),
+            "PromotionDiscountTax": money(Decimal(0)),
+            "PromotionIds": order_money.promotion_ids(spec),
             "IsGift": "true" if line.gift_wrap_level else "false",
         }
+        points = order_money.points(spec, line)
+        if points is not None:
+            item["PointsGranted"] = {"PointsNumber": points, "PointsMonetaryValue": money(Decimal(points))}
         if line.custom_url:
             item["BuyerInfo"] = {"BuyerCustomizedInfo": {"CustomizedURL": line.custom_url}}
         items.append(item)
