@@ -45,7 +45,7 @@ SEARCH = st.dictionaries(
     st.one_of(TIMES, LISTS, st.integers(-5, 500).map(str)),
 )
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT,
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | TEXT,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=4),
     max_leaves=12,
 )
