@@ -22,6 +22,9 @@ def serve(
     limit_header_omitted: float = typer.Option(
         0.5, "--limit-header-omitted", min=0.0, max=1.0, help="Share of 429s without x-amzn-RateLimit-Limit."
     ),
+    public_url: str = typer.Option(
+        "", "--public-url", help="URL clients reach the sandbox at (document URLs); default http://HOST:PORT."
+    ),
     fault: list[str] = typer.Option(
         [],
         "--fault",
@@ -41,6 +44,7 @@ def serve(
         throttle=not no_throttle,
         limit_header_omitted=limit_header_omitted,
         faults=faults,
+        public_url=public_url or None,
     )
     c = config.credentials
     typer.echo(f"Amazon SP-API sandbox on http://{host}:{port} (seed {seed}, {orders} orders)")
