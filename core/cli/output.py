@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -23,9 +28,55 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def timestamp(value: datetime | None) -> str | None:
+    """ISO 8601 with ``T``, whole seconds and an offset (``2026-11-23T18:23:51+00:00``).
+
+    A naive value is UTC (the hub stores UTC everywhere), so every timestamp carries its zone.
+    """
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.isoformat(timespec="seconds")
+
+
+def money(amount: Decimal | None) -> str | None:
+    """A decimal string (``"19.99"``): exact, unlike a JSON float. Put ``currency`` beside it."""
+    return None if amount is None else str(amount)
+
+
+def number(value: Decimal | int | float) -> int | float:
+    """A count as a JSON number: whole counts as integers, fractional ones (FBA = 0.5) as floats."""
+    return int(value) if value == int(value) else float(value)
+
+
+def integration_ref(integration_id: int | None, alias: str | None) -> dict[str, Any]:
+    """The two keys every record naming an integration carries (see docs/cli.md)."""
+    return {"integration": alias, "integration_id": integration_id}
+
+
+def _encode(value: Any) -> Any:
+    """What ``json`` cannot encode itself, the one way docs/cli.md describes."""
+    if isinstance(value, datetime):
+        return timestamp(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return money(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    raise TypeError(f"{type(value).__name__} has no JSON form in the CLI convention")
+
+
 def print_json(data: Any) -> None:
-    """JSON on stdout, nothing else, so ``| jq`` always works."""
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    """JSON on stdout, nothing else, so ``| jq`` always works (convention: docs/cli.md)."""
+    sys.stdout.write(json.dumps(data, indent=2, default=_encode) + "\n")
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

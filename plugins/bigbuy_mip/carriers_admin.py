@@ -76,6 +76,7 @@ def set_carrier_enabled(
 @dataclass(frozen=True, slots=True)
 class MatrixRow:
     integration: str
+    integration_id: int
     area: str
     carrier: str
     enabled: bool
@@ -88,7 +89,9 @@ def matrix(session: Session, catalogue: Catalogue, targets: list[Integration]) -
         off = disabled_pairs(session, integration.id)
         for area in catalogue.areas:
             for carrier in catalogue.carriers_serving(area):
-                rows.append(MatrixRow(integration.alias, area, carrier, (area, carrier) not in off))
+                rows.append(
+                    MatrixRow(integration.alias, integration.id, area, carrier, (area, carrier) not in off)
+                )
     return rows
 
 
@@ -102,9 +105,10 @@ def order_area(catalogue: Catalogue, order: Order) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class PendingOrder:
-    order_id: int
+    id: int
     channel_order_id: str
     integration: str
+    integration_id: int
     destination: str
     area: str | None
     reason: str | None
@@ -134,7 +138,16 @@ def pending_orders(
         ]
         where = " ".join(p for p in (order.ship_country, order.ship_postal_code) if p) or "(no address)"
         result.append(
-            PendingOrder(order.id, order.channel_order_id, alias, where, area, order.review_reason, available)
+            PendingOrder(
+                order.id,
+                order.channel_order_id,
+                alias,
+                order.integration_id,
+                where,
+                area,
+                order.review_reason,
+                available,
+            )
         )
     return result
 

@@ -9,12 +9,13 @@ from typing import Any
 import typer
 from sqlalchemy import select
 
-from core.cli.output import console, err_console, print_json, print_table
+from core.cli.output import console, err_console, integration_ref, money, print_json, print_table
 from core.db.models import PriceRule
 from core.db.session import session_scope
 from core.errors import InputError, NotFoundError
 from core.plugins import get_plugin_manager
 from core.services.carrier_selection import select_carriers
+from core.services.integrations import aliases as integration_aliases
 from core.types import CliGroup
 from plugins.bigbuy_mip import carriers_admin, filters, repricing
 from plugins.bigbuy_mip.catalogue import get_catalogue
@@ -142,7 +143,9 @@ def fees_show(
         raise InputError("strategy", f"must be conservative or competitive, got {strategy_name!r}")
     catalogue = get_catalogue()
     with session_scope() as session:
-        off = carriers_admin.disabled_pairs(session, find_integration(session, integration).id)
+        target = find_integration(session, integration)
+        ref = integration_ref(target.id, target.alias)
+        off = carriers_admin.disabled_pairs(session, target.id)
     rows = []
     for area in catalogue.areas:
         for carrier in catalogue.carriers_serving(area):
@@ -156,14 +159,16 @@ def fees_show(
                         "carrier": carrier,
                         "service": band.service,
                         "band": band.label,
-                        "price": str(price),
+                        "basis": band.basis,
+                        "max_kg": None if band.max_kg is None else float(band.max_kg),
+                        "price": money(price),
                         "currency": band.currency or catalogue.currency,
                         "transit_days": band.transit_days,
                     }
                 )
     note = "Prices exclude the channel's commission, which is charged on product + shipping."
     if as_json:
-        print_json({"strategy": strategy_name, "fees": rows, "note": note})
+        print_json({**ref, "strategy": strategy_name, "fees": rows, "note": note})
         return
     print_table(
         f"Shipping fees ({strategy_name}: {'max' if strategy_name == 'conservative' else 'min'} column)",
@@ -300,6 +305,7 @@ def rules_add(
 def rules_list(integration: str | None = INTEGRATION, as_json: bool = JSON) -> None:
     """Rules in the order they are tried (priority, then id); the first match wins."""
     with session_scope() as session:
+        aliases = integration_aliases(session)
         query = select(PriceRule).order_by(PriceRule.priority, PriceRule.id)
         if integration:
             iid = find_integration(session, integration).id
@@ -310,7 +316,7 @@ def rules_list(integration: str | None = INTEGRATION, as_json: bool = JSON) -> N
                 "name": r.name,
                 "type": r.rule_type,
                 "priority": r.priority,
-                "integration_id": r.integration_id,
+                **integration_ref(r.integration_id, aliases.get(r.integration_id or 0)),
                 "conditions": r.conditions,
                 "params": r.params,
             }
@@ -380,14 +386,15 @@ def rules_preview(integration: str = typer.Option(..., "--integration"), as_json
     """Old price, new price and the rule for each affected product; changes nothing."""
     with session_scope() as session:
         target = find_integration(session, integration)
+        ref = integration_ref(target.id, target.alias)
         enabled = get_options(session, target.id).rules_enabled
         changes = list(repricing.changes(session, target))
         session.rollback()
     rows = [
         {
-            "sku": c.channel_sku,
-            "old_price": None if c.old_price is None else str(c.old_price),
-            "new_price": str(c.new_price),
+            "channel_sku": c.channel_sku,
+            "old_price": money(c.old_price),
+            "new_price": money(c.new_price),
             "currency": c.currency,
             "rule_id": c.rule_id,
             "why": c.explanation,
@@ -395,12 +402,12 @@ def rules_preview(integration: str = typer.Option(..., "--integration"), as_json
         for c in changes
     ]
     if as_json:
-        print_json({"rules_enabled": enabled, "changes": rows})
+        print_json({**ref, "rules_enabled": enabled, "changes": rows})
         return
     print_table(
         f"Price preview for {integration} (rules {'on' if enabled else 'off: RRP'})",
         ["sku", "old", "new", "why"],
-        [(r["sku"], r["old_price"], f"{r['new_price']} {r['currency']}", r["why"]) for r in rows],
+        [(r["channel_sku"], r["old_price"], f"{r['new_price']} {r['currency']}", r["why"]) for r in rows],
     )
 
 
@@ -441,10 +448,11 @@ def filters_list(integration: str | None = INTEGRATION, as_json: bool = JSON) ->
     """Product filters."""
     with session_scope() as session:
         iid = find_integration(session, integration).id if integration else None
+        aliases = integration_aliases(session)
         rows = [
             {
                 "id": f.id,
-                "integration_id": f.integration_id,
+                **integration_ref(f.integration_id, aliases.get(f.integration_id)),
                 "mode": f.mode,
                 "category": f.category,
                 "brand": f.brand,
