@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, is_dataclass
@@ -26,6 +27,11 @@ from rich.table import Table
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def redact_url(url: str) -> str:
+    """A URL without its password, fit for an error message or a start-up line."""
+    return re.sub(r"(//[^:/@]+):[^@/]+@", r"\1:***@", url)
 
 
 def timestamp(value: datetime | None) -> str | None:

@@ -87,8 +87,13 @@ def interval(integration: Integration, stream: str) -> timedelta:
     return timedelta(minutes=float(minutes)) if minutes else STREAMS[stream]
 
 
+def process_prefix() -> str:
+    """What every lock owner id of this process starts with (host and pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}:"
+
+
 def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    return f"{process_prefix()}{uuid.uuid4().hex[:6]}"
 
 
 @dataclass

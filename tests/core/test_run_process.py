@@ -1,0 +1,135 @@
+"""``channelhub run`` as a real process: what it prints, and how it stops.
+
+The process syncs a Live integration and one whose credentials Amazon refuses against the
+sandbox; a signal arrives while streams are still running. It must exit 0 saying it stopped,
+every stream run told in one line (the refused one without a traceback), and leave no stream
+lease or job run behind.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from core.cli.main import main
+from core.db.base import utcnow
+from core.db.models import Integration, JobRun, JobStatus, SyncCursor
+from core.db.session import session_factory, session_scope
+from core.services import shutdown
+from core.settings import Settings
+from plugins.amazon.sandbox import RunningSandbox, SandboxConfig, running_sandbox
+
+LEASE_SECONDS = 30
+
+
+@pytest.fixture
+def sandbox() -> Iterator[RunningSandbox]:
+    with running_sandbox(SandboxConfig(seed=5, orders=2500, time_scale=60)) as sb:
+        yield sb
+
+
+def add(sb: RunningSandbox, alias: str, refresh_token: str) -> None:
+    c = sb.credentials
+    try:
+        main(
+            [
+                *("integrations", "add", "amazon", "--marketplace", "UK", "--alias", alias),
+                *("--seller-id", c.seller_id, "--refresh-token", refresh_token),
+                *("--client-id", c.client_id, "--client-secret", c.client_secret, "--endpoint", sb.base_url),
+            ]
+        )
+    except SystemExit as exit_:
+        assert exit_.code == (1 if alias == "refused" else 0)  # refused: stored, in Error
+
+
+def lines_of(stream: object) -> queue.Queue[str]:
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        for line in stream:  # type: ignore[attr-defined]
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_run_reports_each_stream_and_stops_cleanly_on_a_signal(
+    migrated: Settings, sandbox: RunningSandbox, tmp_path: Path, signum: signal.Signals
+) -> None:
+    add(sandbox, "shop", sandbox.credentials.refresh_token)
+    add(sandbox, "refused", "Atzr|revoked-token")
+    env = {k: v for k, v in os.environ.items() if k != "CHANNELHUB_REDIS_URL"}
+    env.update(CHANNELHUB_STREAM_LEASE_SECONDS=str(LEASE_SECONDS), COLUMNS="80")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "core", "run", "--every", "1"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        out = lines_of(process.stdout)
+        seen: list[str] = []
+        deadline = time.monotonic() + 60
+        while not any(line.split(" ", 1)[-1].startswith("shop ") for line in seen):
+            seen.append(out.get(timeout=max(0.1, deadline - time.monotonic())))
+        process.send_signal(signum)
+        started = time.monotonic()
+        process.wait(timeout=LEASE_SECONDS + 15)
+        took = time.monotonic() - started
+        err = process.stderr.read() if process.stderr else ""
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    time.sleep(0.2)  # the pump thread drains what is left
+    while not out.empty():
+        seen.append(out.get())
+    text = "".join(seen)
+    assert process.returncode == 0, text + err
+    assert took < LEASE_SECONDS + 5
+    assert "stopping:" in text and "stopped:" in text, text
+    assert "Traceback" not in text + err, err
+    refused = [line for line in seen if " refused " in f" {line}"]
+    assert refused and all("FAILED: ChannelAuthError" in line and "next run" in line for line in refused)
+    assert any(line.split(" ", 1)[-1].startswith("shop orders: created ") for line in seen), text
+    after_stop = seen[next(n for n, line in enumerate(seen) if line.startswith("stopping:")) :]
+    assert any(" shop " in f" {line}" for line in after_stop), "no stream was in progress at the signal"
+    with session_scope() as session:
+        assert session.scalars(select(SyncCursor).where(SyncCursor.locked_by.is_not(None))).all() == []
+        assert session.scalars(select(JobRun).where(JobRun.status == JobStatus.RUNNING)).all() == []
+
+
+def test_work_a_stopping_process_could_not_finish_is_released(migrated: Settings) -> None:
+    with session_scope() as session:
+        integration = Integration(alias="shop", channel_key="amazon", marketplace="UK", settings={})
+        session.add(integration)
+        session.flush()
+        until = utcnow() + timedelta(minutes=2)
+        for stream, owner in (("orders", "h:1:aa"), ("products", "h:12:bb")):
+            session.add(
+                SyncCursor(integration_id=integration.id, stream=stream, locked_by=owner, locked_until=until)
+            )
+            session.add(
+                JobRun(job="sync", integration_id=integration.id, stream=stream, worker=owner, counts={})
+            )
+    released = shutdown.release_process_work(session_factory(), "h:1:")
+    assert released == shutdown.Released(streams=1, jobs=1)
+    with session_scope() as session:
+        locks = dict(session.execute(select(SyncCursor.stream, SyncCursor.locked_by)).all())
+        runs = dict(session.execute(select(JobRun.worker, JobRun.status)).all())
+    assert locks == {"orders": None, "products": "h:12:bb"}  # another process's lease is untouched
+    assert runs == {"h:1:aa": JobStatus.FAILED, "h:12:bb": JobStatus.RUNNING}
