@@ -86,12 +86,34 @@ def print_json(data: Any) -> None:
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A table that keeps ids whole: a column whose values have no spaces (ids, SKUs,
+    amounts, statuses) never wraps or shrinks; columns of prose give up the room instead."""
+    cells = [[_cell(v) for v in row] for row in rows]
     table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+    for n, column in enumerate(columns):
+        values = [row[n] for row in cells if n < len(row)]
+        if values and not any(" " in v for v in values):
+            widest = min(max(len(column), *(len(v) for v in values)), ID_WIDTH_CAP)
+            table.add_column(column, no_wrap=True, min_width=widest)
+        else:
+            table.add_column(column)
+    for row in cells:
+        table.add_row(*row)
     console.print(table)
+
+
+def _cell(value: Any) -> str:
+    """A table cell: a time to the minute in UTC (the seconds and offset are for --json)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is None else value.astimezone(UTC)
+        return f"{moment:%Y-%m-%d %H:%M}"
+    return str(value)
+
+
+ID_WIDTH_CAP = 40
+"""Past this, even an id column may fold: a table wider than any terminal helps nobody."""
 
 
 def progress_bar(*, transient: bool = False) -> Progress:

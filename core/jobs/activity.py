@@ -18,6 +18,7 @@ from core.db.base import utcnow
 from core.db.models import Integration, JobRun, SyncCursor
 from core.db.session import session_scope
 from core.logs import scrub_text
+from core.services.sync import describe_counts
 
 Report = Callable[[str], None]
 
@@ -71,8 +72,7 @@ def stream_line(integration_id: int, stream: str, started: datetime, exc: BaseEx
         return f"{name} FAILED: {_reason(exc) if exc is not None else error}; {_until(next_run)}"
     if job is None:
         return f"{name}: skipped, another runner holds it"
-    done = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(counts.items())) or "nothing new"
-    return f"{name}: {done}; {_until(next_run)}"
+    return f"{name}: {describe_counts(counts)}; {_until(next_run)}"
 
 
 class ActivityLog(dramatiq.Middleware):

@@ -16,7 +16,12 @@ def serve(
     port: int = typer.Option(8765, min=1, max=65535, help="TCP port."),
     seed: int = typer.Option(42, help="Seed of the generated data (same seed, same data)."),
     orders: int = typer.Option(1200, "--orders", min=0, help="Orders to seed."),
-    time_scale: float = typer.Option(1.0, "--time-scale", min=0.001, help="Amazon seconds per real second (60: throttles and fulfilment run 60x faster)."),
+    time_scale: float = typer.Option(
+        1.0,
+        "--time-scale",
+        min=0.001,
+        help="Amazon seconds per real second (60: throttles and fulfilment run 60x faster).",
+    ),
     no_throttle: bool = typer.Option(False, "--no-throttle", help="Do not enforce usage plans."),
 ) -> None:
     """Serve the SP-API sandbox (SP-API and LWA at the same base URL) until interrupted."""
