@@ -17,20 +17,14 @@ Report = Callable[[str], None]
 
 
 @contextmanager
-def worker_pool(
-    broker: dramatiq.Broker, threads: int, *, grace_seconds: float = 600.0
-) -> Iterator[dramatiq.Worker]:
-    """Consume ``broker``'s queues with ``threads`` threads until the block exits.
-
-    On exit, jobs in progress get ``grace_seconds`` to finish (Dramatiq's own default is ten
-    minutes, longer than any lease).
-    """
+def worker_pool(broker: dramatiq.Broker, threads: int) -> Iterator[dramatiq.Worker]:
+    """Consume ``broker``'s queues with ``threads`` threads until the block exits."""
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=250)
     worker.start()
     try:
         yield worker
     finally:
-        worker.stop(timeout=int(grace_seconds * 1000))
+        worker.stop()
 
 
 @contextmanager
@@ -63,8 +57,9 @@ def serving(broker: dramatiq.Broker, threads: int, grace_seconds: float, report:
 
     Jobs in progress get ``grace_seconds`` (the stream lease) to finish; what is still running
     then is released (:mod:`core.services.shutdown`) so the next runner takes it over at once.
-    A message a worker had not started is not lost: Redis requeues it, and in embedded mode the
-    stream's schedule in the database books it again.
+    A message no thread had started yet: Redis requeues it for another worker; in embedded mode
+    it goes with the process, and its stream runs at its next slot (the schedule is in the
+    database, one interval on).
     """
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=250)
     worker.start()
