@@ -120,6 +120,8 @@ COUNT_WORDS = {
     "mcf_updated": "Amazon-fulfilled (MCF) orders updated",
     "mcf_unmatched": "Amazon-fulfilled (MCF) orders not found here",
     "errors": "records set aside with an error",
+    "stock_adopted": "stock levels adopted from the channel",
+    "stock_conflicts": "SKUs with differing channel stock (lower kept)",
 }
 """Plain words for the counts whose keys say little to people (outbound pushes, MCF)."""
 
