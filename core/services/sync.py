@@ -294,6 +294,9 @@ def _orders(
     def flush(page_cursor: str | None) -> None:
         nonlocal analysed_at
         with runner.sessions() as session:
+            # Write first: on SQLite a transaction that reads (the savepoint's lookups) before its
+            # first write is refused at once (SQLITE_BUSY) if another thread committed meanwhile.
+            stream_lock.renew(session, integration.id, runner.stream, runner.owner)
             written = quarantine.take_orders(session, integration.id, pending, failures, page_cursor)
             result = written.imported
             if written.quarantined:
