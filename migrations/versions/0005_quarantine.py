@@ -1,7 +1,7 @@
 """Quarantine: sync_errors keep the record (encrypted), its cursor and attempts; buyer text whole.
 
 Revision ID: 0005_quarantine
-Revises: 0003_catalogue_stock
+Revises: 0004_pricing_settings
 Create Date: 2026-12-01 18:00:00
 
 Buyer and address columns of ``orders`` become TEXT on PostgreSQL so an over-long value from
