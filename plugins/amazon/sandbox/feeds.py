@@ -118,6 +118,31 @@ async def get_feed(request: Request, call: Call) -> Response:
     return json_response(feed.as_json())
 
 
+@sp_api("feeds.getFeeds")
+async def get_feeds(request: Request, call: Call) -> Response:
+    """Feeds filtered by type, marketplace and ``createdSince`` (newest first, one page)."""
+    params = request.query_params
+    types = set(filter(None, params.get("feedTypes", "").split(",")))
+    marketplaces = set(filter(None, params.get("marketplaceIds", "").split(",")))
+    if not types:
+        return invalid_input("feedTypes is required.")
+    since = None
+    if params.get("createdSince"):
+        try:
+            since = datetime.fromisoformat(params["createdSince"].replace("Z", "+00:00"))
+        except ValueError:
+            return invalid_input(f"createdSince {params['createdSince']!r} is not an ISO 8601 date.")
+    with call.state.lock:
+        found = [
+            feed.as_json()
+            for feed in sorted(call.state.feeds.values(), key=lambda f: f.created, reverse=True)
+            if feed.feed_type in types
+            and (not marketplaces or marketplaces & set(feed.marketplace_ids))
+            and (since is None or feed.created >= since)
+        ]
+    return json_response({"feeds": found[: int(params.get("pageSize") or 10)]})
+
+
 @sp_api("feeds.getFeedDocument")
 async def get_feed_document(request: Request, call: Call) -> Response:
     document = call.state.documents.get(request.path_params["feedDocumentId"])
