@@ -35,9 +35,7 @@ def invoke(shop: Shop, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unty
     return run
 
 
-def test_batch_reports_bad_rows_by_line_and_ships_the_rest_once(
-    shop: Shop, invoke, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+def test_batch_reports_bad_rows_by_line_and_ships_the_rest_once(shop: Shop, invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     with shop.factory() as session, session.begin():
         for n in range(1, 4):
             shop.order(session, f"B-{n}")
