@@ -108,7 +108,7 @@ def _explain(exc: Exception) -> str | None:
 
 def _redact_url(url: str) -> str:
     """A URL without its password, fit for an error message."""
-    return re.sub(r"(//[^:/@]+):[^@/]+@", r"\1:***@", url)
+    return re.sub(r"(//[^:/@]*):[^@/]+@", r"\1:***@", url)
 
 
 def _debug_requested(argv: list[str]) -> bool:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.db.models import NotifyState, Order, OrderStatus, Shipment
-from plugins.shipstation_like.notify import LEASE, manual_updates, notify_pending, pending_notices
+from plugins.shipstation_like.notify import (
+    LEASE,
+    NotifySummary,
+    manual_updates,
+    notify_pending,
+    pending_notices,
+)
 from plugins.shipstation_like.shipments import ItemRequest, create_shipment
 from plugins.shipstation_like.tables import Notice, NoticeAction, NoticeState
 from tests.shipstation_like.conftest import T0, Shop, WorkerDied
@@ -183,3 +191,41 @@ def test_bad_shipment_requests_name_the_field(shop: Shop, change, field: str, wo
         with pytest.raises(InputError) as error:
             create_shipment(session, shop.plugins, [order], carrier_code="nope", now=T0)
     assert error.value.field == field and words in error.value.problem
+
+
+def test_a_pass_stops_sending_the_moment_its_claim_is_gone(shop: Shop) -> None:
+    ids = ship_orders(shop, 4)
+    original = shop.channel.confirm
+
+    def confirm_then_lose_the_claim(confirmations):  # type: ignore[no-untyped-def]
+        results = original(confirmations)
+        with shop.factory() as session, session.begin():  # another pass took the rows over
+            session.execute(
+                update(Notice).where(Notice.state == NoticeState.SENDING).values(claim_token="other-pass")
+            )
+        return results
+
+    shop.channel.confirm = confirm_then_lose_the_claim  # type: ignore[method-assign]
+    summary = notify_pending(shop.factory, shop.plugins, now=T0)
+    assert summary.calls == 1 and summary.sent == 0  # the answer was not ours to record either
+    assert shop.channel.confirmed == {ids[0]: 1}, "sent after the claim was lost"
+
+
+def test_a_pass_longer_than_its_lease_keeps_its_claim(shop: Shop) -> None:
+    ids = ship_orders(shop, 5)
+    shop.channel.delay = 0.3  # 1.5 s of calls under a 0.6 s lease
+    lease = timedelta(seconds=0.6)
+    passes: list[NotifySummary] = []
+    first = threading.Thread(
+        target=lambda: passes.append(notify_pending(shop.factory, shop.plugins, lease=lease))
+    )
+    first.start()
+    while not shop.channel.calls:  # the first pass holds the rows and is sending
+        time.sleep(0.01)
+    rivals = []
+    while first.is_alive():
+        rivals.append(notify_pending(shop.factory, shop.plugins, lease=lease).claimed)
+        time.sleep(0.05)
+    first.join()
+    assert len(rivals) > 10 and set(rivals) == {0}, "a rival pass reclaimed rows of a live pass"
+    assert passes[0].sent == 5 and shop.channel.confirmed == {i: 1 for i in ids}
