@@ -5,7 +5,8 @@ Every call goes through :meth:`SpApiClient.call`, which
 1. waits for a token from the operation's bucket (``ratelimit``) so it never sends a request
    the usage plan would refuse;
 2. sends it with the LWA access token (refreshed once on a 401/403 "Unauthorized");
-3. honours ``x-amzn-RateLimit-Limit`` for the next reservations;
+3. honours ``x-amzn-RateLimit-Limit`` for the next reservations (times the sandbox's time
+   scale, which only the sandbox sends);
 4. retries a 429 (never processed) a bounded number of times with jittered backoff, counting
    each; and a 5xx or a network failure the same way, but only for idempotent operations;
 5. turns Amazon's error list into typed exceptions carrying code, message and operation.
@@ -174,8 +175,10 @@ class SpApiClient:
                 response = self._request(op, url, params, body, None)
         limit = response.headers.get("x-amzn-RateLimit-Limit")
         if limit:
+            # The sandbox's sped-up clock (its own header; absent at Amazon) scales the rate.
+            scale = response.headers.get("x-channelhub-sandbox-time-scale", "1")
             with contextlib.suppress(ValueError):  # a malformed header changes nothing
-                self._limiter.observe_rate(bucket, float(limit))
+                self._limiter.observe_rate(bucket, float(limit) * float(scale))
         return self._decode(op, response)
 
     def _request(
