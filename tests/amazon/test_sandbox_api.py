@@ -62,7 +62,7 @@ def all_orders(api: httpx.Client, **params: str) -> list[dict[str, Any]]:
         token = body.get("pagination", {}).get("nextToken")
         if not token:
             return orders
-        query = {"paginationToken": token, **{k: v for k, v in params.items() if k == "includedData"}}
+        query = {**SINCE, **params, "paginationToken": token}
 
 
 def wait_done(api: httpx.Client, path: str) -> dict[str, Any]:

@@ -151,7 +151,7 @@ def pages(api: httpx.Client) -> list[list[dict[str, Any]]]:
         token = body.get("pagination", {}).get("nextToken")
         if not token:
             return result
-        query = {"paginationToken": token, "maxResultsPerPage": SINCE["maxResultsPerPage"]}
+        query = {**SINCE, "paginationToken": token}
 
 
 @pytest.mark.parametrize("corruption", ["wrong_type", "missing_id", "long_field"])

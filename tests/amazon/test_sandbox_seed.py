@@ -92,7 +92,7 @@ def pages(api: httpx.Client, first: dict[str, str]) -> Iterator[list[dict[str, A
         token = body.get("pagination", {}).get("nextToken")
         if not token:
             return
-        params = {"paginationToken": token, "maxResultsPerPage": first.get("maxResultsPerPage", "100")}
+        params = {**first, "paginationToken": token}
 
 
 def test_pagination_returns_every_order_once_in_order(sb: RunningSandbox) -> None:

@@ -9,8 +9,6 @@ orders still import without buyer data.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from plugins.amazon.sandbox import pagination
 from plugins.amazon.sandbox.http import (
     Call,
     error,
@@ -81,17 +80,20 @@ def _order_json(
     return order.rendered.json(views[0] if pii_ok else views[1])
 
 
-def _encode_token(query: dict[str, Any]) -> str:
-    raw = json.dumps(query, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+FILTERS = (
+    "createdAfter",
+    "createdBefore",
+    "lastUpdatedAfter",
+    "lastUpdatedBefore",
+    "fulfillmentStatuses",
+    "fulfilledBy",
+    "marketplaceIds",
+)
+"""The parameters a paginationToken is bound to (all but maxResultsPerPage and includedData)."""
 
 
-def _decode_token(token: str) -> dict[str, Any] | None:
-    try:
-        query = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError):
-        return None
-    return query if isinstance(query, dict) and {"i", "a", "b", "p"} <= query.keys() else None
+def _filters(request: Request) -> dict[str, list[str]]:
+    return {name: list_param(request, name) for name in FILTERS}
 
 
 def _new_query(request: Request, call: Call) -> dict[str, Any] | Response:
@@ -157,11 +159,12 @@ async def search_orders(request: Request, call: Call) -> Response:
         return invalid_input(f"Invalid maxResultsPerPage: {raw_size!r}; it must be between 1 and 100.")
     size = int(raw_size)
     pagination_token = request.query_params.get("paginationToken")
+    filters = _filters(request)
     if pagination_token:
-        decoded = _decode_token(pagination_token)
-        if decoded is None:
-            return invalid_input("Invalid paginationToken.")
-        query = decoded
+        try:
+            query = pagination.decode(pagination_token, filters, call.state.config.time_scale)
+        except pagination.TokenError as exc:
+            return invalid_input(str(exc))
     else:
         fresh = _new_query(request, call)
         if isinstance(fresh, Response):
@@ -192,7 +195,8 @@ async def search_orders(request: Request, call: Call) -> Response:
     bound = iso(datetime.fromtimestamp(query["b"], UTC))
     tail = f',"createdBefore":"{bound}"' if query["i"] == "c" else f',"lastUpdatedBefore":"{bound}"'
     if more:
-        tail += ',"pagination":{"nextToken":' + json.dumps(_encode_token({**query, "p": last})) + "}"
+        token = pagination.encode({**query, "p": last}, filters)
+        tail += ',"pagination":{"nextToken":' + json.dumps(token) + "}"
     return Response('{"orders":[' + ",".join(page) + "]" + tail + "}", media_type="application/json")
 
 
