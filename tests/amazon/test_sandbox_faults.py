@@ -15,10 +15,12 @@ import pytest
 
 from plugins.amazon.sandbox import RunningSandbox, SandboxConfig, running_sandbox
 from plugins.amazon.sandbox.faults import LONG_FIELD_LENGTH, FaultError, parse_flag
-from tests.amazon.sandbox_support import access_token, sp_client
+from tests.amazon.models import needs_models
+from tests.amazon.sandbox_support import access_token, assert_valid, sp_client
 
 SINCE = {"createdAfter": "2000-01-01T00:00:00Z", "maxResultsPerPage": "10"}
 CONFIRM = "ordersV0.confirmShipment"
+MCF = "fulfillmentOutbound_2020-07-01.json"
 
 
 @pytest.fixture(scope="module")
@@ -271,3 +273,32 @@ def test_every_response_has_a_request_id(sb: RunningSandbox, api: httpx.Client) 
     ids = [r.headers.get("x-amzn-RequestId") for r in responses]
     assert all(ids) and len(set(ids)) == len(ids)
     assert responses[2].headers["x-amzn-ErrorType"] == "Unauthorized"
+
+
+@needs_models
+@pytest.mark.parametrize(
+    ("method", "path", "model", "definition"),
+    [
+        ("GET", "/orders/v0/orders", "ordersV0.json", "GetOrdersResponse"),
+        ("GET", "/orders/v0/orders/202-1234567-1234567", "ordersV0.json", "GetOrderResponse"),
+        ("GET", "/orders/v0/orders/202-1234567-1234567/address", "ordersV0.json", "GetOrderAddressResponse"),
+        (
+            "GET",
+            "/orders/v0/orders/202-1234567-1234567/buyerInfo",
+            "ordersV0.json",
+            "GetOrderBuyerInfoResponse",
+        ),
+        ("POST", "/fba/outbound/2020-07-01/fulfillmentOrders", MCF, "CreateFulfillmentOrderResponse"),
+        ("GET", "/feeds/2021-06-30/feeds", "feeds_2021-06-30.json", "ErrorList"),
+        ("DELETE", "/feeds/2021-06-30/feeds/50001", "feeds_2021-06-30.json", "ErrorList"),
+        ("GET", "/reports/2021-06-30/reports", "reports_2021-06-30.json", "ErrorList"),
+    ],
+)
+def test_unserved_operations_answer_like_an_unauthorised_app(
+    api: httpx.Client, method: str, path: str, model: str, definition: str
+) -> None:
+    answer = api.request(method, path, json={} if method == "POST" else None)
+    assert answer.status_code == 403, "never a 404 (the order is gone?) nor an undeclared 405"
+    assert answer.headers["x-amzn-ErrorType"] == "Unauthorized" and answer.headers["x-amzn-RequestId"]
+    assert answer.json()["errors"][0]["message"] == "Access to requested resource is denied."
+    assert_valid(model, definition, answer.json())
