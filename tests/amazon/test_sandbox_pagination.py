@@ -86,3 +86,16 @@ def test_tokens_expire_after_24_sandbox_hours(monkeypatch: pytest.MonkeyPatch) -
         assert api.get(PATH, params={**FIRST, "paginationToken": token}).status_code == 200
         monkeypatch.setattr(pagination, "clock", lambda: now + 24.5)
         assert "expired" in refusal(api.get(PATH, params={**FIRST, "paginationToken": token}))
+
+
+def test_the_window_end_the_first_page_reported_may_be_sent_back(api: httpx.Client) -> None:
+    query = {"lastUpdatedAfter": "2000-01-01T00:00:00Z", "maxResultsPerPage": "5"}
+    first = api.get(PATH, params=query).json()
+    later = {
+        **query,
+        "lastUpdatedBefore": first["lastUpdatedBefore"],
+        "paginationToken": first["pagination"]["nextToken"],
+    }
+    assert api.get(PATH, params=later).status_code == 200
+    later["lastUpdatedBefore"] = "2020-01-01T00:00:00Z"
+    assert "other parameter values" in refusal(api.get(PATH, params=later))

@@ -80,20 +80,37 @@ def _order_json(
     return order.rendered.json(views[0] if pii_ok else views[1])
 
 
-FILTERS = (
-    "createdAfter",
-    "createdBefore",
-    "lastUpdatedAfter",
-    "lastUpdatedBefore",
-    "fulfillmentStatuses",
-    "fulfilledBy",
-    "marketplaceIds",
-)
-"""The parameters a paginationToken is bound to (all but maxResultsPerPage and includedData)."""
+def _binding(kind: str | None, after: float | None, request: Request) -> dict[str, Any]:
+    """What a paginationToken is bound to: every filter but the window's end (which defaults
+    on the first page and comes back in the response), ``maxResultsPerPage`` and
+    ``includedData`` (which the model lets change between pages)."""
+    lists = {
+        name: sorted(list_param(request, name))
+        for name in ("fulfillmentStatuses", "fulfilledBy", "marketplaceIds")
+    }
+    return {"i": kind, "a": after, **lists}
 
 
-def _filters(request: Request) -> dict[str, list[str]]:
-    return {name: list_param(request, name) for name in FILTERS}
+def _follow_up(request: Request, token: str, time_scale: float) -> dict[str, Any] | Response:
+    """The saved query of a later page, if ``token`` is genuine and the request repeats its filters."""
+    times = {}
+    for name in ("createdAfter", "createdBefore", "lastUpdatedAfter", "lastUpdatedBefore"):
+        parsed = _parse_time(request, name)
+        if isinstance(parsed, Response):
+            return parsed
+        times[name] = parsed
+    prefix = "created" if times["createdAfter"] else "lastUpdated" if times["lastUpdatedAfter"] else None
+    after = times[f"{prefix}After"] if prefix else None
+    kind = {"created": "c", "lastUpdated": "u"}.get(prefix or "")
+    binding = _binding(kind, after.timestamp() if after else None, request)
+    try:
+        query = pagination.decode(token, binding, time_scale)
+    except pagination.TokenError as exc:
+        return invalid_input(str(exc))
+    before = times.get(f"{prefix}Before") if prefix else None
+    if before is not None and abs(before.timestamp() - query["b"]) >= 1:
+        return invalid_input(pagination.MISMATCH)
+    return query
 
 
 def _new_query(request: Request, call: Call) -> dict[str, Any] | Response:
@@ -159,12 +176,11 @@ async def search_orders(request: Request, call: Call) -> Response:
         return invalid_input(f"Invalid maxResultsPerPage: {raw_size!r}; it must be between 1 and 100.")
     size = int(raw_size)
     pagination_token = request.query_params.get("paginationToken")
-    filters = _filters(request)
     if pagination_token:
-        try:
-            query = pagination.decode(pagination_token, filters, call.state.config.time_scale)
-        except pagination.TokenError as exc:
-            return invalid_input(str(exc))
+        resumed = _follow_up(request, pagination_token, call.state.config.time_scale)
+        if isinstance(resumed, Response):
+            return resumed
+        query = resumed
     else:
         fresh = _new_query(request, call)
         if isinstance(fresh, Response):
@@ -195,7 +211,7 @@ async def search_orders(request: Request, call: Call) -> Response:
     bound = iso(datetime.fromtimestamp(query["b"], UTC))
     tail = f',"createdBefore":"{bound}"' if query["i"] == "c" else f',"lastUpdatedBefore":"{bound}"'
     if more:
-        token = pagination.encode({**query, "p": last}, filters)
+        token = pagination.encode({**query, "p": last}, _binding(query["i"], query["a"], request))
         tail += ',"pagination":{"nextToken":' + json.dumps(token) + "}"
     return Response('{"orders":[' + ",".join(page) + "]" + tail + "}", media_type="application/json")
 

@@ -27,6 +27,12 @@ _KEY = secrets.token_bytes(32)
 _SIGNATURE = 16
 
 
+MISMATCH = (
+    "The paginationToken was issued for other parameter values; "
+    "every parameter must keep the value it had on the first page."
+)
+
+
 class TokenError(ValueError):
     """Why a pagination token is refused (the message goes to the client)."""
 
@@ -56,9 +62,6 @@ def decode(token: str, filters: dict[str, Any], time_scale: float) -> dict[str, 
     if (clock() - body["t"]) * time_scale > LIFETIME_SECONDS:
         raise TokenError("The paginationToken has expired; tokens are valid for 24 hours.")
     if body["q"] != _digest(filters):
-        raise TokenError(
-            "The paginationToken was issued for other parameter values; "
-            "every parameter must keep the value it had on the first page."
-        )
+        raise TokenError(MISMATCH)
     state: dict[str, Any] = body["s"]
     return state
