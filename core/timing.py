@@ -53,6 +53,10 @@ class Timing:
     def interval(self, stream: str) -> timedelta:
         return self._scaled(self.stream_minutes[stream] * 60)
 
+    def scaled(self, period: timedelta) -> timedelta:
+        """Any other period given at Amazon's pace (a plugin job's ``every``), scaled."""
+        return period / self.time_scale
+
     def scale_minutes(self, minutes: float) -> timedelta:
         """An integration's own interval setting (minutes at Amazon's pace), scaled."""
         return self._scaled(minutes * 60)

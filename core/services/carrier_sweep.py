@@ -22,10 +22,11 @@ from core.services import carrier_selection
 CHUNK = carrier_selection.CHUNK
 
 
-def sweep(session: Session, plugins: PluginManager) -> int:
-    """Select carriers for every shippable order still without one; flushes, does not commit.
+def sweep(session: Session, plugins: PluginManager, integration_id: int) -> int:
+    """Select carriers for the integration's shippable orders still without one.
 
-    Returns how many orders were handed to selection.
+    Commits per chunk, so the row locks of a large sweep are held briefly. Returns how many
+    orders were handed to selection.
     """
     after = 0
     handed = 0
@@ -35,6 +36,7 @@ def sweep(session: Session, plugins: PluginManager) -> int:
                 select(Order.id)
                 .where(
                     Order.id > after,
+                    Order.integration_id == integration_id,
                     Order.status == OrderStatus.AWAITING_SHIPMENT,
                     Order.fulfilment == Fulfilment.MFN,
                     Order.carrier_code.is_(None),
@@ -47,5 +49,6 @@ def sweep(session: Session, plugins: PluginManager) -> int:
         if not ids:
             return handed
         carrier_selection.select_carriers(session, plugins, ids)
+        session.commit()
         handed += len(ids)
         after = ids[-1]

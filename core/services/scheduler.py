@@ -67,7 +67,8 @@ def tick(sessions: sessionmaker[Session], actors: Sequence[ActorSpec], enqueue: 
             )
         )
         session.commit()
-        slow = get_timing().verify_incomplete_every
+        timing = get_timing()
+        slow = timing.verify_incomplete_every
         for integration_id, alias in incomplete:
             if _take_slot(session, f"verify_integration:{integration_id}", slow) and _enqueue(
                 session, result, enqueue, "verify_integration", integration_id
@@ -76,7 +77,7 @@ def tick(sessions: sessionmaker[Session], actors: Sequence[ActorSpec], enqueue: 
         for spec in actors:
             if (
                 spec.every is not None
-                and _take_slot(session, spec.name, spec.every)
+                and _take_slot(session, spec.name, timing.scaled(spec.every))
                 and _enqueue(session, result, enqueue, spec.name)
             ):
                 result.jobs.append(spec.name)

@@ -250,8 +250,7 @@ def _sweep_carriers(runner: _Runner, plugins: PluginManager) -> None:
     """Carriers for every shippable order still without one (status changes, crashes)."""
     runner.keeper.check()
     with runner.sessions() as session:
-        swept = carrier_sweep.sweep(session, plugins)
-        session.commit()
+        swept = carrier_sweep.sweep(session, plugins, runner.integration.id)
     if swept:
         runner.run.add("carriers_swept", swept)
 
