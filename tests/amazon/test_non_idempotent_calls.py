@@ -62,40 +62,6 @@ def confirmations_of(sb: RunningSandbox, order_id: str) -> int:
     return sum(c.order_id == order_id for c in sb.state.confirmations)
 
 
-@pytest.mark.parametrize("as_500", [False, True], ids=["dropped-connection", "500-after-processing"])
-def test_client_never_repeats_a_confirmation_whose_answer_was_lost(
-    sandbox: RunningSandbox, as_500: bool
-) -> None:
-    client = make_client(sandbox)
-    client._http = httpx.Client(transport=LosingTransport("shipmentConfirmation", as_500=as_500))
-    order_id = fresh_order(sandbox)
-    with pytest.raises(AmazonOutcomeUnknownError) as unknown:
-        client.confirm_shipment(order_id, {})
-    assert unknown.value.operation == "ordersV0.confirmShipment"
-    assert client.metrics.requests["ordersV0.confirmShipment"] == 1, "a non-idempotent POST was retried"
-    assert confirmations_of(sandbox, order_id) == 1
-    client.close()
-
-
-def test_a_throttled_confirmation_is_still_retried(sandbox: RunningSandbox) -> None:
-    client = make_client(sandbox)
-    order_id = fresh_order(sandbox)
-    fault(sandbox, "ordersV0.confirmShipment", 429, 2)  # refused unprocessed: safe to send again
-    with pytest.raises(AmazonInputError):  # the third attempt reached the handler (an empty body)
-        client.confirm_shipment(order_id, {})
-    assert client.metrics.requests["ordersV0.confirmShipment"] == 3
-    assert confirmations_of(sandbox, order_id) == 1
-    client.close()
-
-
-def test_a_get_whose_answer_was_lost_is_retried(sandbox: RunningSandbox) -> None:
-    client = make_client(sandbox)
-    client._http = httpx.Client(transport=LosingTransport("/orders/2026-01-01/orders/", count=2))
-    assert client.get_order(fresh_order(sandbox))
-    assert client.metrics.requests["orders.getOrder"] == 3
-    client.close()
-
-
 @pytest.fixture
 def losing(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[LosingTransport]]:
     """Connectors built from now on talk to the sandbox through a transport the test arms."""
@@ -164,3 +130,37 @@ def test_connector_asks_amazon_before_creating_a_feed_again(
         connector.close()
     assert len(sandbox.state.feeds) == feeds_before + 1, "createFeed was sent twice"
     assert [r.ok for r in result.results] == [True] and sandbox.state.listings[sku].quantity == 41
+
+
+@pytest.mark.parametrize("as_500", [False, True], ids=["dropped-connection", "500-after-processing"])
+def test_client_never_repeats_a_confirmation_whose_answer_was_lost(
+    sandbox: RunningSandbox, as_500: bool
+) -> None:
+    client = make_client(sandbox)
+    client._http = httpx.Client(transport=LosingTransport("shipmentConfirmation", as_500=as_500))
+    order_id = fresh_order(sandbox)
+    with pytest.raises(AmazonOutcomeUnknownError) as unknown:
+        client.confirm_shipment(order_id, {})
+    assert unknown.value.operation == "ordersV0.confirmShipment"
+    assert client.metrics.requests["ordersV0.confirmShipment"] == 1, "a non-idempotent POST was retried"
+    assert confirmations_of(sandbox, order_id) == 1
+    client.close()
+
+
+def test_a_throttled_confirmation_is_still_retried(sandbox: RunningSandbox) -> None:
+    client = make_client(sandbox)
+    order_id = fresh_order(sandbox)
+    fault(sandbox, "ordersV0.confirmShipment", 429, 2)  # refused unprocessed: safe to send again
+    with pytest.raises(AmazonInputError):  # the third attempt reached the handler (an empty body)
+        client.confirm_shipment(order_id, {})
+    assert client.metrics.requests["ordersV0.confirmShipment"] == 3
+    assert confirmations_of(sandbox, order_id) == 1
+    client.close()
+
+
+def test_a_get_whose_answer_was_lost_is_retried(sandbox: RunningSandbox) -> None:
+    client = make_client(sandbox)
+    client._http = httpx.Client(transport=LosingTransport("/orders/2026-01-01/orders/", count=2))
+    assert client.get_order(fresh_order(sandbox))
+    assert client.metrics.requests["orders.getOrder"] == 3
+    client.close()

@@ -28,8 +28,8 @@ from tests.fakes.channel import CHANNEL
 
 __all__ = ["world"]  # the fake-channel integration fixture, shared with test_sync
 
-LEASE = 0.6
-PAGE = 0.9  # 178 s / 120 s of Amazon's, times the lease: a page outlasts the lease
+LEASE = 1.2
+PAGE = 1.8  # 178 s / 120 s of Amazon's, times the lease: a page outlasts the lease
 
 
 @pytest.fixture

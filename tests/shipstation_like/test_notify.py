@@ -213,8 +213,8 @@ def test_a_pass_stops_sending_the_moment_its_claim_is_gone(shop: Shop) -> None:
 
 def test_a_pass_longer_than_its_lease_keeps_its_claim(shop: Shop) -> None:
     ids = ship_orders(shop, 5)
-    shop.channel.delay = 0.3  # 1.5 s of calls under a 0.6 s lease
-    lease = timedelta(seconds=0.6)
+    shop.channel.delay = 0.6  # 3 s of calls under a 1.2 s lease
+    lease = timedelta(seconds=1.2)
     passes: list[NotifySummary] = []
     first = threading.Thread(
         target=lambda: passes.append(notify_pending(shop.factory, shop.plugins, lease=lease))
