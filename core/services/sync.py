@@ -23,11 +23,10 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from itertools import chain
 from typing import Any
 
 from sqlalchemy import select, update
@@ -47,7 +46,6 @@ from core.db.models import (
     OutboxState,
     Shipment,
     SyncCursor,
-    SyncError,
 )
 from core.dto import (
     ChannelOrder,
@@ -61,10 +59,17 @@ from core.dto import (
     RecordFailure,
 )
 from core.errors import ChannelAuthError, InputError
-from core.logs import get_logger
+from core.logs import describe_error, get_logger
 from core.plugins import PluginManager
-from core.services import carrier_selection, carrier_sweep, integrations, order_import, stream_lock
-from core.services.catalog import product_ids_for
+from core.services import (
+    carrier_selection,
+    carrier_sweep,
+    catalog,
+    integrations,
+    order_import,
+    quarantine,
+    stream_lock,
+)
 from core.services.prefetch import prefetched
 from core.services.stream_lock import LeaseKeeper, LockLost
 from core.timing import STREAM_MINUTES, get_timing
@@ -89,8 +94,13 @@ def interval(integration: Integration, stream: str) -> timedelta:
     return timing.scale_minutes(float(minutes)) if minutes else timing.interval(stream)
 
 
+def process_prefix() -> str:
+    """What every lock owner id of this process starts with (host and pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}:"
+
+
 def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    return f"{process_prefix()}{uuid.uuid4().hex[:6]}"
 
 
 @dataclass
@@ -108,7 +118,25 @@ class StreamRun:
 
     def summary(self) -> str:
         """The counts in one line, for people: ``created 417, updated 3`` or ``nothing new``."""
-        return ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items())) or "nothing new"
+        return describe_counts(self.counts)
+
+
+COUNT_WORDS = {
+    "price_done": "prices accepted",
+    "price_failed": "prices refused",
+    "quantity_done": "stock levels accepted",
+    "quantity_failed": "stock levels refused",
+    "mcf_updated": "Amazon-fulfilled (MCF) orders updated",
+    "mcf_unmatched": "Amazon-fulfilled (MCF) orders not found here",
+    "errors": "records set aside with an error",
+}
+"""Plain words for the counts whose keys say little to people (outbound pushes, MCF)."""
+
+
+def describe_counts(counts: Mapping[str, int]) -> str:
+    """A run's counts in plain words, zeros left out: ``created 417, listings updated 3``."""
+    words = [f"{COUNT_WORDS.get(k, k.replace('_', ' '))} {v}" for k, v in sorted(counts.items()) if v]
+    return ", ".join(words) or "nothing new"
 
 
 class _Runner:
@@ -140,6 +168,28 @@ class _Runner:
                 )
             )
 
+    def first_run(self) -> bool:
+        """True until this stream of this integration has once finished without error."""
+        with self.sessions() as session:
+            done = session.scalar(
+                select(SyncCursor.last_success_at).where(
+                    SyncCursor.integration_id == self.integration.id, SyncCursor.stream == self.stream
+                )
+            )
+            return done is None
+
+    def fence(self, session: Session) -> None:
+        """Open a batch's transaction with the lease renewal, before any read.
+
+        The batch then writes under the lease it just proved (on PostgreSQL the stream's row
+        stays locked until the commit, so no takeover slips in between), and on SQLite the
+        transaction is a writer from its first statement: a transaction that read first and
+        writes later fails at once ("database is locked") when another thread committed in
+        between, instead of waiting its turn.
+        """
+        self.keeper.check()
+        stream_lock.renew(session, self.integration.id, self.stream, self.owner, self.keeper.lease)
+
     def commit_batch(self, session: Session, cursor: str | None = None, *, save_cursor: bool = False) -> None:
         """Renew our lease and (optionally) move the cursor, in the batch's own transaction.
 
@@ -156,20 +206,13 @@ class _Runner:
             )
         session.commit()
 
-    def record_failures(self, session: Session, failures: Iterable[RecordFailure]) -> None:
-        for failure in failures:
-            session.add(
-                SyncError(
-                    integration_id=self.integration.id,
-                    stream=self.stream,
-                    reference=failure.reference[:200],
-                    reason=failure.reason,
-                )
-            )
-            self.run.add("errors")
-            log.warning(
-                "record skipped", stream=self.stream, reference=failure.reference, reason=failure.reason
-            )
+    def record_failures(
+        self, session: Session, failures: Iterable[RecordFailure], cursor: str | None = None
+    ) -> None:
+        """Quarantine records this stream could not take (``core.services.quarantine``)."""
+        count = quarantine.record(session, self.integration.id, self.stream, failures, cursor)
+        if count:
+            self.run.add("errors", count)
 
 
 def run_stream(
@@ -228,13 +271,13 @@ def run_stream(
     except LockLost as exc:
         error = str(exc)
     except ChannelAuthError as exc:
-        error = f"channel refused the credentials: {exc}"
+        error = f"channel refused the credentials: {describe_error(exc)}"
         with sessions() as session:
-            integrations.mark_auth_failure(session, integration_id, str(exc))
+            integrations.mark_auth_failure(session, integration_id, describe_error(exc))
             session.commit()
         raise
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
+        error = describe_error(exc)  # stored on the job and cursor: no parameters, no rows
         raise
     finally:
         runner.run.error = error
@@ -314,10 +357,12 @@ def _orders(
 
     def flush(page_cursor: str | None) -> None:
         nonlocal analysed_at, saved
-        runner.keeper.check()
         with runner.sessions() as session:
-            result = order_import.upsert_orders(session, integration.id, pending)
-            runner.record_failures(session, chain(failures, result.failures))
+            runner.fence(session)
+            written = quarantine.take_orders(session, integration.id, pending, failures, page_cursor)
+            result = written.imported
+            if written.quarantined:
+                runner.run.add("errors", written.quarantined)
             runner.commit_batch(session, page_cursor, save_cursor=True)
             if after_orders and result.new_unshipped:
                 after_orders(session, result.new_unshipped)
@@ -330,11 +375,14 @@ def _orders(
                 session.commit()
         runner.run.add("updated", result.updated)
         runner.run.add("unchanged", result.unchanged)
+        if written.resolved:
+            runner.run.add("errors_resolved", written.resolved)
         runner.progress("orders", len(pending) + len(failures))
         pending.clear()
         failures.clear()
         saved = page_cursor
 
+    _retry_quarantined(runner, connector, after_orders)
     pages = prefetched(connector.fetch_orders(cursor, since=since))
     for page in pages:
         pending.extend(page.orders)
@@ -348,14 +396,45 @@ def _orders(
         flush(last_cursor)
 
 
-def _upsert_listings(
-    runner: _Runner, session: Session, rows: Sequence[ChannelProduct | InventoryLevel], *, stock_only: bool
+def _retry_quarantined(
+    runner: _Runner, connector: Any, after_orders: Callable[[Session, list[int]], None] | None
 ) -> None:
-    """Listings of this integration by channel SKU; the same SKU elsewhere is the same product."""
+    """Ask the channel again for quarantined orders before the new ones; the cursor stays."""
+    with runner.sessions() as session:
+        refs = quarantine.retryable_orders(session, runner.integration.id)
+    page = quarantine.refetch_orders(connector, refs)
+    if page is None:
+        return
+    with runner.sessions() as session:
+        runner.fence(session)
+        written = quarantine.take_orders(session, runner.integration.id, page.orders, page.failures)
+        runner.commit_batch(session)
+        if after_orders and written.imported.new_unshipped:
+            after_orders(session, written.imported.new_unshipped)
+            session.commit()
+    runner.run.add("created", written.imported.created)
+    runner.run.add("updated", written.imported.updated)
+    if written.resolved:
+        runner.run.add("errors_resolved", written.resolved)
+
+
+def _upsert_listings(
+    runner: _Runner,
+    session: Session,
+    rows: Sequence[ChannelProduct | InventoryLevel],
+    *,
+    stock_only: bool,
+    first_import: bool = False,
+) -> None:
+    """Listings of this integration by channel SKU; the same SKU elsewhere is the same product.
+
+    MFN listing quantities are adopted as on hand for products whose stock the hub has never
+    learned (``catalog.adopt_stock``); nothing is queued for them, so the listing keeps its value.
+    """
     integration_id = runner.integration.id
     skus = {row.sku for row in rows}
     titles = {row.sku: getattr(row, "title", None) for row in rows}
-    ids = product_ids_for(session, skus, titles)
+    ids = catalog.product_ids_for(session, skus, titles)
     existing = {
         listing.channel_sku: listing
         for listing in session.scalars(
@@ -363,6 +442,7 @@ def _upsert_listings(
         )
     }
     now = utcnow()
+    observed: dict[int, int] = {}
     for row in rows:
         listing = existing.get(row.sku)
         if listing is None:
@@ -382,14 +462,26 @@ def _upsert_listings(
             if row.price is not None:
                 listing.channel_price = row.price.amount
                 listing.currency = row.price.currency
+            if row.fulfilment is Fulfilment.MFN and row.quantity is not None:
+                seen = observed.get(ids[row.sku])
+                observed[ids[row.sku]] = row.quantity if seen is None else min(seen, row.quantity)
+    if observed:
+        adoption = catalog.adopt_stock(session, observed, first_import=first_import)
+        if adoption.adopted:
+            runner.run.add("stock_adopted", len(adoption.adopted))
+        if adoption.conflicts:
+            runner.run.add("stock_conflicts", len(adoption.conflicts))
 
 
 def _products(runner: _Runner, connector: Any, _after: object) -> None:
+    first_import = runner.first_run()
     for batch in connector.fetch_products():
         good, bad = _valid_products(batch)
         with runner.sessions() as session:
-            _upsert_listings(runner, session, good, stock_only=False)
+            runner.fence(session)
+            _upsert_listings(runner, session, good, stock_only=False, first_import=first_import)
             runner.record_failures(session, bad)
+            quarantine.resolve(session, runner.integration.id, "products", (p.sku for p in good))
             runner.commit_batch(session)
         runner.progress("products", len(batch))
 
@@ -410,6 +502,7 @@ def _inventory(runner: _Runner, connector: Any, _after: object) -> None:
     for batch in connector.fetch_inventory():
         levels = [level for level in batch if level.quantity >= 0]
         with runner.sessions() as session:
+            runner.fence(session)
             _upsert_listings(runner, session, levels, stock_only=True)
             runner.record_failures(
                 session,
@@ -495,13 +588,16 @@ def _push(runner: _Runner, connector: Any, kind: OutboxKind) -> None:
     if not groups:
         return
     runner.keeper.check()  # a push is a write too: never after our stream was taken over
-    fba = _fba_skus(runner, groups) if kind is OutboxKind.QUANTITY else set()  # FBA prices are ours to set
-    latest = {sku: rows[-1] for sku, rows in groups.items() if sku not in fba}
+    skipped: dict[str, str] = {}
     if kind is OutboxKind.QUANTITY:
-        result = connector.push_quantities(
-            [QuantityUpdate(sku, row.quantity or 0) for sku, row in latest.items()]
-        )
+        # Computed now, from committed data, not when the rows were queued (issue 15 item 4).
+        with runner.sessions() as session:
+            due = catalog.quantities_to_push(session, runner.integration.id, list(groups))
+        quantities = {sku: q.quantity for sku, q in due.items() if q.quantity is not None}
+        skipped = {sku: q.reason for sku, q in due.items() if q.quantity is None}
+        result = connector.push_quantities([QuantityUpdate(sku, qty) for sku, qty in quantities.items()])
     else:
+        latest = {sku: rows[-1] for sku, rows in groups.items()}  # FBA prices are ours to set
         updates = [
             PriceUpdate(sku, Money(row.price, row.currency or ""))
             for sku, row in latest.items()
@@ -514,11 +610,8 @@ def _push(runner: _Runner, connector: Any, kind: OutboxKind) -> None:
         for sku, rows in groups.items():
             ids = [row.id for row in rows]
             verdict = verdicts.get(sku)
-            if sku in fba:
-                values: dict[str, Any] = {
-                    "state": OutboxState.DONE,
-                    "last_error": "skipped: channel-held (FBA) stock",
-                }
+            if sku in skipped:
+                values: dict[str, Any] = {"state": OutboxState.DONE, "last_error": skipped[sku]}
             elif verdict is None:
                 values = {
                     "state": OutboxState.PENDING,
@@ -535,23 +628,12 @@ def _push(runner: _Runner, connector: Any, kind: OutboxKind) -> None:
                 runner.record_failures(
                     session, [RecordFailure(sku, f"{kind.value} rejected: {verdict.message}")]
                 )
+            if kind is OutboxKind.QUANTITY and sku not in skipped:
+                values["quantity"] = quantities[sku]  # the value actually sent, for `products show`
             session.execute(update(OutboxEntry).where(OutboxEntry.id.in_(ids)).values(**values))
             runner.run.add(f"{kind.value}_{values['state'].value}")
         runner.commit_batch(session)
     runner.progress("outbound", len(groups))
-
-
-def _fba_skus(runner: _Runner, groups: dict[str, list[OutboxEntry]]) -> set[str]:
-    with runner.sessions() as session:
-        return set(
-            session.scalars(
-                select(Listing.channel_sku).where(
-                    Listing.integration_id == runner.integration.id,
-                    Listing.channel_sku.in_(list(groups)),
-                    Listing.fulfilment == Fulfilment.FBA,
-                )
-            )
-        )
 
 
 STREAM_FUNCTIONS: dict[str, Callable[[_Runner, Any, Any], None]] = {

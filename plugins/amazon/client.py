@@ -8,14 +8,15 @@ Every call goes through :meth:`SpApiClient.call`, which
 3. honours ``x-amzn-RateLimit-Limit`` for the next reservations (times the sandbox's time
    scale, which only the sandbox sends);
 4. retries a 429 (never processed) a bounded number of times with jittered backoff, counting
-   each; and a 5xx or a network failure the same way, but only for idempotent operations;
+   each; and a 5xx, an unreadable answer or a network failure the same way, but only for
+   idempotent operations;
 5. turns Amazon's error list into typed exceptions carrying code, message and operation.
 
 A non-idempotent operation (confirmShipment, createFeed: ``Operation.idempotent``) is never
-sent again after a 5xx, a dropped connection or a read timeout, because Amazon may already
-have processed it: :class:`AmazonOutcomeUnknownError` tells the caller to ask Amazon first
-(getOrder, getFeeds) before sending again. Only failures that prove the request never arrived
-(a refused connection, a connect timeout) are retried for them.
+sent again after a 5xx, a dropped connection, a read timeout or an unreadable 2xx answer,
+because Amazon may already have processed it: :class:`AmazonOutcomeUnknownError` tells the
+caller to ask Amazon first (getOrder, getFeeds) before sending again. Only failures that
+prove the request never arrived (a refused connection, a connect timeout) are retried for them.
 """
 
 from __future__ import annotations
@@ -200,7 +201,15 @@ class SpApiClient:
     def _decode(self, op: Operation, response: httpx.Response) -> Any:
         status = response.status_code
         if status < 300:
-            return response.json() if response.content else None
+            if not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError:  # a cut or garbled body: the same call usually works next time
+                text = f"{op.key}: answer is not valid JSON"
+                if not op.idempotent:  # ...but this one was processed: sending it again repeats it
+                    raise AmazonOutcomeUnknownError(text, operation=op.key) from None
+                raise _Retry(AmazonUnavailableError(text, operation=op.key)) from None
         code, message = _errors(response)
         text = f"{op.key}: {code}: {message}"
         if status == 429:
@@ -285,11 +294,17 @@ class SpApiClient:
         page: dict[str, Any] = self.call("orders.searchOrders", params=query, access_token=access_token)
         return page
 
-    def get_order(self, order_id: str, included_data: Sequence[str] = ("FULFILLMENT",)) -> dict[str, Any]:
+    def get_order(
+        self,
+        order_id: str,
+        included_data: Sequence[str] = ("FULFILLMENT",),
+        access_token: str | None = None,
+    ) -> dict[str, Any]:
         result: dict[str, Any] = self.call(
             "orders.getOrder",
             path_params={"orderId": order_id},
             params={"includedData": ",".join(included_data)},
+            access_token=access_token,
         )
         return result
 

@@ -57,7 +57,9 @@ def test_connect_sync_and_inspect(
     assert orders and {o["integration"] for o in orders} == {"amazon-uk"}
 
     code, out, _ = cli(capsys, "products", "list", "--json")
-    sku = next(p["sku"] for p in json.loads(out) if p["listed_on"] == ["amazon-uk"])
+    sku = next(
+        p["sku"] for p in json.loads(out) if [i["integration"] for i in p["listed_on"]] == ["amazon-uk"]
+    )
     assert cli(capsys, "stock", "set", sku, "12")[0] == 0
     assert cli(capsys, "price", "set", sku, "19.99")[0] == 0
     code, out, err = cli(capsys, "sync", "run", "--stream", "outbound")
@@ -92,7 +94,7 @@ def test_bad_connect_options_are_one_line_errors_and_store_nothing(
     message: str,
 ) -> None:
     code, _, err = cli(capsys, *add_args(sandbox, *extra))
-    assert code == 1 and err.strip().startswith(message) and len(err.strip().splitlines()) == 1
+    assert code == 2 and err.strip().startswith(message) and len(err.strip().splitlines()) == 1
     code, out, _ = cli(capsys, "integrations", "list", "--json")
     assert json.loads(out) == []
 
@@ -103,7 +105,7 @@ def test_a_bad_marketplace_code_names_the_valid_ones(
     args = add_args(sandbox)
     args[args.index("UK")] = "XX"
     code, _, err = cli(capsys, *args)
-    assert code == 1 and "marketplace: 'XX' is not a Amazon marketplace" in err
+    assert code == 2 and "marketplace: 'XX' is not a Amazon marketplace" in err
 
 
 def test_an_expired_refresh_token_says_what_to_do(

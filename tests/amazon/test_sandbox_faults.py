@@ -48,7 +48,7 @@ def order_id(sb: RunningSandbox) -> str:
 
 
 def confirm(api: httpx.Client, oid: str = "999-0000000-0000000") -> httpx.Response:
-    """A confirmShipment the sandbox records whatever it answers (here 400: unknown order)."""
+    """A confirmShipment the sandbox records whatever it answers (here 404: unknown order)."""
     return api.post(f"/orders/v0/orders/{oid}/shipmentConfirmation", json={"marketplaceId": "X"})
 
 
@@ -107,7 +107,7 @@ def test_reset_drops_the_connection_before_processing(sb: RunningSandbox, api: h
     with pytest.raises(httpx.TransportError):
         confirm(api)
     assert len(sb.state.confirmations) == before, "a reset request is never processed"
-    assert confirm(api).status_code == 400 and len(sb.state.confirmations) == before + 1
+    assert confirm(api).status_code == 404 and len(sb.state.confirmations) == before + 1
 
 
 def test_lost_response_is_processed_but_never_answered(sb: RunningSandbox, api: httpx.Client) -> None:
@@ -117,7 +117,7 @@ def test_lost_response_is_processed_but_never_answered(sb: RunningSandbox, api: 
         with pytest.raises(httpx.RemoteProtocolError, match="without sending"):
             confirm(api)
     assert len(sb.state.confirmations) == before + 2, "processed although no answer came"
-    assert confirm(api).status_code == 400
+    assert confirm(api).status_code == 404
 
 
 def test_error_after_processing(sb: RunningSandbox, api: httpx.Client) -> None:
@@ -301,3 +301,21 @@ def test_unserved_operations_answer_like_an_unauthorised_app(
     assert answer.headers["x-amzn-ErrorType"] == "Unauthorized" and answer.headers["x-amzn-RequestId"]
     assert answer.json()["errors"][0]["message"] == "Access to requested resource is denied."
     assert_valid(model, definition, answer.json())
+
+
+def test_document_urls_come_from_the_base_url_and_upload_like_s3(
+    sb: RunningSandbox, api: httpx.Client
+) -> None:
+    content_type = "application/json; charset=UTF-8"
+    created = api.post(
+        "/feeds/2021-06-30/documents",
+        json={"contentType": content_type},
+        headers={"host": "elsewhere.example:9"},
+    ).json()
+    assert created["url"].startswith(f"{sb.base_url}/_sandbox/documents/"), "not from the Host header"
+    wrong = httpx.put(created["url"], content=b"{}", headers={"content-type": "text/plain"})
+    assert wrong.status_code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in wrong.content
+    assert httpx.put(created["url"], content=b"{}", headers={"content-type": content_type}).status_code == 200
+    again = httpx.put(created["url"], content=b"[]", headers={"content-type": content_type})
+    assert again.status_code == 403 and b"<Code>AccessDenied</Code>" in again.content
+    assert httpx.get(created["url"]).content == b"{}", "the first upload stands"

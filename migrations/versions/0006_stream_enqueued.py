@@ -1,7 +1,7 @@
 """Streams remember a message waiting in the queue, so a scheduler never sends a second one.
 
-Revision ID: 0003_stream_enqueued
-Revises: 0002_scheduled_jobs
+Revision ID: 0006_stream_enqueued
+Revises: 0005_quarantine
 Create Date: 2026-12-01 18:00:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_stream_enqueued"
-down_revision: str | Sequence[str] | None = "0002_scheduled_jobs"
+revision: str = "0006_stream_enqueued"
+down_revision: str | Sequence[str] | None = "0005_quarantine"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
