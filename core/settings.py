@@ -50,7 +50,16 @@ class Settings(BaseSettings):
         gt=0,
         description=(
             "Work a worker claimed (a sync stream, a batch of notifications) is taken over when "
-            "it stays silent this long: its worker died. Longer than any one batch takes."
+            "it stays silent this long: its worker died. Renewed every third of it while the "
+            "work goes on (before CHANNELHUB_TIME_SCALE divides it)."
+        ),
+    )
+    time_scale: float = Field(
+        default=1.0,
+        gt=0,
+        description=(
+            "Divides every time constant (lease, heartbeat, stream intervals, retry backoff) at "
+            "once, so their ratios stay Amazon's; 1 in production, larger against a fast sandbox."
         ),
     )
     log_level: str = "INFO"

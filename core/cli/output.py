@@ -31,7 +31,7 @@ err_console = Console(stderr=True)
 
 def redact_url(url: str) -> str:
     """A URL without its password, fit for an error message or a start-up line."""
-    return re.sub(r"(//[^:/@]+):[^@/]+@", r"\1:***@", url)
+    return re.sub(r"(//[^:/@]*):[^@/]+@", r"\1:***@", url)  # also redis://:password@host
 
 
 def timestamp(value: datetime | None) -> str | None:

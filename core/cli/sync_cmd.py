@@ -17,6 +17,7 @@ from core.plugins import get_plugin_manager
 from core.services import scheduler as scheduler_service
 from core.services import sync
 from core.settings import get_settings
+from core.timing import timing_from
 
 app = typer.Typer(no_args_is_help=True)
 STREAM_HELP = f"Stream(s) to run: {', '.join(sync.STREAMS)} (default: all)."
@@ -99,7 +100,8 @@ def run(
     """Scheduler and workers in one process (the embedded default): one line per job run.
 
     Ctrl-C or SIGTERM stops it cleanly: jobs in progress get up to the stream lease
-    (CHANNELHUB_STREAM_LEASE_SECONDS) to finish, what is left is released, and it exits 0.
+    (CHANNELHUB_STREAM_LEASE_SECONDS divided by CHANNELHUB_TIME_SCALE) to finish, what is left
+    is released, and it exits 0.
     """
     settings = get_settings()
     broker = jobs_broker.start(settings, get_plugin_manager())
@@ -109,7 +111,7 @@ def run(
         f"channelhub running: {settings.worker_threads} worker threads, checking for due work every "
         f"{every:g}s; Ctrl-C or SIGTERM stops it"
     )
-    grace = settings.stream_lease_seconds
+    grace = timing_from(settings).lease.total_seconds()  # the lease as CHANNELHUB_TIME_SCALE makes it
     with stop_signals() as stop, serving(broker, settings.worker_threads, grace, say):
         while deadline is None or time.monotonic() < deadline:
             _tick(broker)

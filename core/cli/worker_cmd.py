@@ -14,6 +14,7 @@ from core.jobs.worker import run_until_signalled
 from core.plugins import get_plugin_manager
 from core.services.key_rotation import rotate_stored_secrets
 from core.settings import get_settings
+from core.timing import timing_from
 
 keys_app = typer.Typer(help="Secret keys for credentials at rest.", no_args_is_help=True)
 
@@ -41,7 +42,7 @@ def worker(
         f"worker started: {count} threads on {redact_url(settings.redis_url or '')}; "
         "Ctrl-C or SIGTERM stops it"
     )
-    run_until_signalled(broker, count, settings.stream_lease_seconds, say)
+    run_until_signalled(broker, count, timing_from(settings).lease.total_seconds(), say)
 
 
 @keys_app.command("generate")

@@ -367,6 +367,8 @@ class SyncCursor(Base):
     next_run_at: Mapped[datetime | None]
     locked_by: Mapped[str | None] = mapped_column(String(200))
     locked_until: Mapped[datetime | None]
+    enqueued_at: Mapped[datetime | None]
+    """When the scheduler sent the job now waiting in the queue (cleared when a runner claims it)."""
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
 

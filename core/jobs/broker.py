@@ -16,11 +16,10 @@ from core.errors import ThrottledError, TransientChannelError
 from core.jobs.actors import CORE_ACTORS
 from core.plugins import PluginManager
 from core.settings import Settings
+from core.timing import timing_from
 from core.types import ActorSpec
 
 MAX_RETRIES = 20
-MIN_BACKOFF_MS = 5_000
-MAX_BACKOFF_MS = 15 * 60_000
 
 
 def retry_transient(retries: int, exc: BaseException) -> bool:
@@ -35,16 +34,20 @@ def retry_transient(retries: int, exc: BaseException) -> bool:
 def create_broker(settings: Settings) -> dramatiq.Broker:
     """Redis broker for many workers on many machines, or an in-process one (embedded)."""
     broker: dramatiq.Broker
+    timing = timing_from(settings)
     if settings.redis_url:
         broker = RedisBroker(url=settings.redis_url, namespace=settings.queue_namespace)  # type: ignore[no-untyped-call]
+        # Fail at start-up, in one line (core.cli.main explains a Redis ConnectionError), not in
+        # every worker thread forever: a worker or scheduler with a wrong URL must exit non-zero.
+        broker.client.ping()
     else:
         broker = StubBroker()
         broker.emit_after("process_boot")
     for middleware in broker.middleware:
         if isinstance(middleware, Retries):
             middleware.retry_when = retry_transient
-            middleware.min_backoff = MIN_BACKOFF_MS
-            middleware.max_backoff = MAX_BACKOFF_MS
+            middleware.min_backoff = int(timing.retry_min_backoff.total_seconds() * 1000)
+            middleware.max_backoff = int(timing.retry_max_backoff.total_seconds() * 1000)
     return broker
 
 

@@ -4,6 +4,9 @@ An order import alternates between waiting on the channel (HTTP) and waiting on 
 both waits release the GIL, so a reader thread a few pages ahead roughly overlaps them. The
 queue is bounded, so memory stays flat however many orders the channel has; an exception in
 the reader is raised in the consumer, where the stream's error handling sees it.
+
+:meth:`Prefetched.ready` tells the consumer whether another page is already waiting, so it
+can batch pages that arrive faster than it writes and commit at once when the channel is slow.
 """
 
 from __future__ import annotations
@@ -11,43 +14,56 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
 _DONE = object()
 
 
-def prefetched(source: Iterable[T], depth: int = 4) -> Iterator[T]:
-    """Iterate ``source`` in a background thread, at most ``depth`` items ahead."""
-    items: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+class Prefetched(Generic[T]):
+    """An iterator over ``source`` read by a background thread, at most ``depth`` items ahead."""
 
-    def read() -> None:
+    def __init__(self, source: Iterable[T], depth: int) -> None:
+        self._source = source
+        self._items: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+
+    def ready(self) -> bool:
+        """True when the next item (or the end, or an error) is already here: no wait for it."""
+        return not self._items.empty()
+
+    def _read(self) -> None:
         try:
-            for item in source:
-                while not stop.is_set():
+            for item in self._source:
+                while not self._stop.is_set():
                     try:
-                        items.put(item, timeout=0.5)
+                        self._items.put(item, timeout=0.5)
                         break
                     except queue.Full:
                         continue
-                if stop.is_set():
+                if self._stop.is_set():
                     return
-            items.put(_DONE)
+            self._items.put(_DONE)
         except BaseException as exc:  # handed to the consumer, re-raised there
-            items.put(exc)
+            self._items.put(exc)
 
-    reader = threading.Thread(target=read, name="prefetch", daemon=True)
-    reader.start()
-    try:
-        while True:
-            item = items.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()  # the consumer stopped early (an error, or a lost lock): let the reader end
-        reader.join(timeout=5)
+    def __iter__(self) -> Iterator[T]:
+        reader = threading.Thread(target=self._read, name="prefetch", daemon=True)
+        reader.start()
+        try:
+            while True:
+                item = self._items.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item  # type: ignore[misc]
+        finally:
+            self._stop.set()  # the consumer stopped early (an error, or a lost lock): let the reader end
+            reader.join(timeout=5)
+
+
+def prefetched(source: Iterable[T], depth: int = 4) -> Prefetched[T]:
+    """Iterate ``source`` in a background thread, at most ``depth`` items ahead."""
+    return Prefetched(source, depth)

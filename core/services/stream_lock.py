@@ -1,29 +1,35 @@
-"""One runner per (integration, stream) at a time, with a lease that expires.
+"""One runner per (integration, stream) at a time, with a lease measured in time.
 
 The lock lives on the stream's ``sync_cursors`` row: claiming is a single conditional UPDATE,
 atomic on SQLite and PostgreSQL alike, so two schedulers or two workers racing each other
-cannot both win. A worker that dies simply stops renewing; once ``locked_until`` passes,
-the next run takes the stream over and resumes from the last committed cursor. Nothing stays
-"started" forever.
+cannot both win. A live runner renews its lease on a clock (:class:`LeaseKeeper`, every
+lease/3, on its own session) whatever the channel's pace, and again in each write's own
+transaction (:func:`renew`, the fence). A worker that dies simply stops renewing; once
+``locked_until`` passes, the next run takes the stream over and resumes from the last
+committed cursor. Nothing stays "started" forever.
 """
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.base import utcnow
-from core.db.models import SyncCursor
+from core.db.models import JobRun, SyncCursor
 from core.db.session import dialect_insert
 from core.errors import ChannelhubError
-from core.settings import get_settings
+from core.logs import get_logger
+from core.timing import get_timing
+
+log = get_logger(__name__)
 
 
 def default_lease() -> timedelta:
-    """How long a stream stays locked without news from its runner (``CHANNELHUB_STREAM_LEASE_SECONDS``)."""
-    return timedelta(seconds=get_settings().stream_lease_seconds)
+    """How long a stream stays locked without news from its runner (``core.timing``)."""
+    return get_timing().lease
 
 
 class LockLost(ChannelhubError):
@@ -52,7 +58,7 @@ def claim(
             _key(integration_id, stream),
             or_(SyncCursor.locked_until.is_(None), SyncCursor.locked_until < now),
         )
-        .values(locked_by=owner, locked_until=now + (lease or default_lease()))
+        .values(locked_by=owner, locked_until=now + (lease or default_lease()), enqueued_at=None)
     )
     session.commit()
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -103,9 +109,13 @@ def release(
 
 
 def take_due(session: Session, integration_id: int, stream: str, interval: timedelta) -> bool:
-    """Scheduler side: book the next slot if the stream is due and idle. Commits.
+    """Scheduler side: book the next slot if the stream is due, idle and not already queued.
 
-    The conditional UPDATE makes two schedulers running at once enqueue a stream only once.
+    Does NOT commit: the caller commits once the job is enqueued and rolls back if enqueueing
+    failed, so a broker blip never skips a slot. The conditional UPDATE (its row lock held until
+    that commit) makes two schedulers running at once enqueue a stream only once; a message
+    already waiting in the queue (``enqueued_at``, cleared by :func:`claim`) stops another being
+    sent, unless it has waited a whole interval (the broker lost it).
     """
     ensure_cursor(session, integration_id, stream)
     now = utcnow()
@@ -115,10 +125,10 @@ def take_due(session: Session, integration_id: int, stream: str, interval: timed
             _key(integration_id, stream),
             or_(SyncCursor.next_run_at.is_(None), SyncCursor.next_run_at <= now),
             or_(SyncCursor.locked_until.is_(None), SyncCursor.locked_until < now),
+            or_(SyncCursor.enqueued_at.is_(None), SyncCursor.enqueued_at < now - interval),
         )
-        .values(next_run_at=now + interval)
+        .values(next_run_at=now + interval, enqueued_at=now)
     )
-    session.commit()
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -126,3 +136,73 @@ def backoff(interval: timedelta, failures: int) -> timedelta:
     """Slower retries after repeated failures, never slower than six hours, never off."""
     slower: timedelta = interval * (2 ** min(failures, 6))
     return min(slower, max(interval, timedelta(hours=6)))
+
+
+class LeaseKeeper:
+    """Renews a runner's lease (and its job run's heartbeat) every lease/3 on its own session.
+
+    The channel's pace decides how long a page takes (about three minutes for a searchOrders
+    page at Amazon's real usage plan), so renewing per unit of work cannot keep a lease that is
+    measured in time. The keeper does it on a clock instead. When a renewal finds the lease
+    gone (another runner took the stream over) it sets :attr:`lost`; the runner checks it
+    before each write (:meth:`check`) and stops.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        integration_id: int,
+        stream: str,
+        owner: str,
+        *,
+        job_id: int | None = None,
+        lease: timedelta | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.integration_id = integration_id
+        self.stream = stream
+        self.owner = owner
+        self.job_id = job_id
+        self.lease = lease or default_lease()
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{stream}", daemon=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.lease.total_seconds())
+
+    def _run(self) -> None:
+        every = self.lease.total_seconds() * get_timing().heartbeat_fraction
+        while not self._stop.wait(every):
+            try:
+                self.beat()
+            except LockLost:
+                log.warning("lease lost; runner stops", stream=self.stream, integration=self.integration_id)
+                return
+            except Exception as exc:  # a database blip: the next beat tries again, well inside the lease
+                log.warning("lease renewal failed", stream=self.stream, error=type(exc).__name__)
+
+    def beat(self) -> None:
+        """Renew now, in a transaction of its own; raise :class:`LockLost` (and set :attr:`lost`)."""
+        with self.sessions() as session:
+            try:
+                renew(session, self.integration_id, self.stream, self.owner, self.lease)
+            except LockLost:
+                session.rollback()
+                self.lost.set()
+                raise
+            if self.job_id is not None:
+                session.execute(update(JobRun).where(JobRun.id == self.job_id).values(heartbeat_at=utcnow()))
+            session.commit()
+
+    def check(self) -> None:
+        """Raise :class:`LockLost` if a renewal found the lease gone: call before every write."""
+        if self.lost.is_set():
+            raise LockLost(
+                f"stream {self.stream} of integration {self.integration_id} was taken over by another runner"
+            )

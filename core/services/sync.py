@@ -2,15 +2,19 @@
 
 Streams, per integration, each with its own cursor and lock (``core.services.stream_lock``):
 
-- ``orders``: new and updated orders, upserted in batches; the cursor is saved in the same
-  transaction as the batch, so it advances only once the batch is committed;
+- ``orders``: new and updated orders, committed as pages arrive (a batch is flushed when it
+  reached ``ORDER_BATCH`` orders or when no further page is ready yet, so at Amazon's pace each
+  page commits at once); the cursor is saved in the same transaction as the batch, so it
+  advances only once the batch is committed;
 - ``products``: the channel's listings (price edits made on the channel come back here);
 - ``inventory``: channel-held (FBA) stock, read-only for the hub;
 - ``mcf``: tracking for orders the channel fulfils for us;
 - ``outbound``: the outbox, coalesced per SKU (last value wins), quantities and prices in
   separate bulk pushes; a row is done only when the channel's result says so.
 
-A worker that dies mid-stream leaves a lock that expires and a cursor at the last committed
+A runner holds its stream under a lease renewed on a clock (``stream_lock.LeaseKeeper``) and
+checks it before every write, so a runner that lost its stream stops before writing again. A
+worker that dies mid-stream leaves a lock that expires and a cursor at the last committed
 batch; the next run resumes there and the upsert makes the repeat harmless.
 """
 
@@ -57,20 +61,23 @@ from core.dto import (
 from core.errors import ChannelAuthError, InputError
 from core.logs import describe_error, get_logger
 from core.plugins import PluginManager
-from core.services import carrier_selection, catalog, integrations, order_import, quarantine, stream_lock
+from core.services import (
+    carrier_selection,
+    carrier_sweep,
+    catalog,
+    integrations,
+    order_import,
+    quarantine,
+    stream_lock,
+)
 from core.services.prefetch import prefetched
-from core.services.stream_lock import LockLost
+from core.services.stream_lock import LeaseKeeper, LockLost
+from core.timing import STREAM_MINUTES, get_timing
 
 log = get_logger(__name__)
 
-STREAMS: dict[str, timedelta] = {
-    "orders": timedelta(minutes=10),
-    "products": timedelta(minutes=45),
-    "inventory": timedelta(minutes=10),
-    "mcf": timedelta(hours=6),
-    "outbound": timedelta(minutes=10),
-}
-"""Default interval per stream (DESIGN.md section 3); an integration may override them."""
+STREAMS: dict[str, timedelta] = {name: timedelta(minutes=m) for name, m in STREAM_MINUTES.items()}
+"""Default interval per stream at Amazon's pace (DESIGN.md section 3); :func:`interval` scales it."""
 
 ORDER_BATCH = 1_000
 """Orders committed per transaction: big enough for bulk speed, small enough for flat memory."""
@@ -80,9 +87,11 @@ Progress = Callable[[str, int], None]
 
 
 def interval(integration: Integration, stream: str) -> timedelta:
-    """The stream's interval for this integration (``settings["intervals"][stream]`` minutes)."""
+    """The stream's interval for this integration (``settings["intervals"][stream]`` minutes),
+    divided by the deployment's time scale like every other time constant."""
     minutes = (integration.settings.get("intervals") or {}).get(stream)
-    return timedelta(minutes=float(minutes)) if minutes else STREAMS[stream]
+    timing = get_timing()
+    return timing.scale_minutes(float(minutes)) if minutes else timing.interval(stream)
 
 
 def process_prefix() -> str:
@@ -142,12 +151,14 @@ class _Runner:
         stream: str,
         owner: str,
         progress: Progress | None,
+        keeper: LeaseKeeper,
     ) -> None:
         self.sessions = sessions
         self.integration = integration
         self.stream = stream
         self.owner = owner
         self.progress = progress or (lambda _what, _n: None)
+        self.keeper = keeper
         self.run = StreamRun(integration.alias, stream)
 
     def saved_cursor(self) -> str | None:
@@ -169,9 +180,26 @@ class _Runner:
             )
             return done is None
 
+    def fence(self, session: Session) -> None:
+        """Open a batch's transaction with the lease renewal, before any read.
+
+        The batch then writes under the lease it just proved (on PostgreSQL the stream's row
+        stays locked until the commit, so no takeover slips in between), and on SQLite the
+        transaction is a writer from its first statement: a transaction that read first and
+        writes later fails at once ("database is locked") when another thread committed in
+        between, instead of waiting its turn.
+        """
+        self.keeper.check()
+        stream_lock.renew(session, self.integration.id, self.stream, self.owner, self.keeper.lease)
+
     def commit_batch(self, session: Session, cursor: str | None = None, *, save_cursor: bool = False) -> None:
-        """Renew our lease and (optionally) move the cursor, in the batch's own transaction."""
-        stream_lock.renew(session, self.integration.id, self.stream, self.owner)
+        """Renew our lease and (optionally) move the cursor, in the batch's own transaction.
+
+        The renewal is the fence: it matches only while the stream is still ours, so a runner
+        whose stream was taken over raises :class:`LockLost` instead of committing.
+        """
+        self.keeper.check()
+        stream_lock.renew(session, self.integration.id, self.stream, self.owner, self.keeper.lease)
         if save_cursor:
             session.execute(
                 update(SyncCursor)
@@ -213,21 +241,35 @@ def run_stream(
         session.expunge(integration)
         if not stream_lock.claim(session, integration_id, stream, owner):
             return StreamRun(integration.alias, stream, ran=False, error="already running elsewhere")
-        job = JobRun(job="sync", integration_id=integration_id, stream=stream, worker=owner, counts={})
+        job = JobRun(
+            job="sync",
+            integration_id=integration_id,
+            stream=stream,
+            worker=owner,
+            counts={},
+            heartbeat_at=utcnow(),
+        )
         session.add(job)
         session.commit()
         job_id = job.id
+    sweep = None
     if after_orders is None and plugins.carriers():
         after_orders = partial(_select_carriers, plugins=plugins)
-    runner = _Runner(sessions, integration, stream, owner, progress)
+        sweep = plugins
+    keeper = LeaseKeeper(sessions, integration_id, stream, owner, job_id=job_id)
+    runner = _Runner(sessions, integration, stream, owner, progress, keeper)
     every = interval(integration, stream)
     error: str | None = None
     try:
         connector = integrations.build_connector(integration, plugins)
         try:
-            STREAM_FUNCTIONS[stream](runner, connector, after_orders)
+            with keeper:
+                STREAM_FUNCTIONS[stream](runner, connector, after_orders)
+                if stream == "orders" and sweep is not None:
+                    _sweep_carriers(runner, sweep)
         finally:
             connector.close()
+        _back_to_live(sessions, integration)
     except LockLost as exc:
         error = str(exc)
     except ChannelAuthError as exc:
@@ -247,6 +289,30 @@ def run_stream(
 
 def _select_carriers(session: Session, order_ids: list[int], *, plugins: PluginManager) -> None:
     carrier_selection.select_carriers(session, plugins, order_ids)
+
+
+def _sweep_carriers(runner: _Runner, plugins: PluginManager) -> None:
+    """Carriers for every shippable order still without one (status changes, crashes)."""
+    runner.keeper.check()
+    with runner.sessions() as session:
+        swept = carrier_sweep.sweep(session, plugins, runner.integration.id)
+    if swept:
+        runner.run.add("carriers_swept", swept)
+
+
+def _back_to_live(sessions: sessionmaker[Session], integration: Integration) -> None:
+    """A stream that just talked to the channel proves the credentials: Error becomes Live.
+
+    A single transient refusal (an LWA 401 during an outage) must not leave the integration
+    in Error once syncs succeed again.
+    """
+    with sessions() as session:
+        session.execute(
+            update(Integration)
+            .where(Integration.id == integration.id, Integration.status == IntegrationStatus.ERROR)
+            .values(status=IntegrationStatus.LIVE, status_reason=None)
+        )
+        session.commit()
 
 
 def _finish(sessions: sessionmaker[Session], runner: _Runner, job_id: int, every: timedelta) -> None:
@@ -288,15 +354,13 @@ def _orders(
     since = utcnow() - timedelta(days=history)
     pending: list[ChannelOrder] = []
     failures: list[RecordFailure] = []
-    last_cursor = cursor
+    last_cursor = saved = cursor
     analysed_at = ORDER_BATCH  # re-analyse each time the import doubles the rows it created
 
     def flush(page_cursor: str | None) -> None:
-        nonlocal analysed_at
+        nonlocal analysed_at, saved
         with runner.sessions() as session:
-            # Write first: on SQLite a transaction that reads (the savepoint's lookups) before its
-            # first write is refused at once (SQLITE_BUSY) if another thread committed meanwhile.
-            stream_lock.renew(session, integration.id, runner.stream, runner.owner)
+            runner.fence(session)
             written = quarantine.take_orders(session, integration.id, pending, failures, page_cursor)
             result = written.imported
             if written.quarantined:
@@ -318,15 +382,19 @@ def _orders(
         runner.progress("orders", len(pending) + len(failures))
         pending.clear()
         failures.clear()
+        saved = page_cursor
 
     _retry_quarantined(runner, connector, after_orders)
-    for page in prefetched(connector.fetch_orders(cursor, since=since)):
+    pages = prefetched(connector.fetch_orders(cursor, since=since))
+    for page in pages:
         pending.extend(page.orders)
         failures.extend(page.failures)
         last_cursor = page.cursor
-        if len(pending) >= ORDER_BATCH:
-            flush(last_cursor)
-    if pending or failures or last_cursor != cursor:
+        if len(pending) >= ORDER_BATCH or not pages.ready():
+            flush(last_cursor)  # the batch is big enough, or the channel is slower than we write
+        else:
+            runner.keeper.beat()  # at least one renewal per page, whatever the clock says
+    if pending or failures or last_cursor != saved:
         flush(last_cursor)
 
 
@@ -340,6 +408,7 @@ def _retry_quarantined(
     if page is None:
         return
     with runner.sessions() as session:
+        runner.fence(session)
         written = quarantine.take_orders(session, runner.integration.id, page.orders, page.failures)
         runner.commit_batch(session)
         if after_orders and written.imported.new_unshipped:
@@ -411,6 +480,7 @@ def _products(runner: _Runner, connector: Any, _after: object) -> None:
     for batch in connector.fetch_products():
         good, bad = _valid_products(batch)
         with runner.sessions() as session:
+            runner.fence(session)
             _upsert_listings(runner, session, good, stock_only=False, first_import=first_import)
             runner.record_failures(session, bad)
             quarantine.resolve(session, runner.integration.id, "products", (p.sku for p in good))
@@ -434,6 +504,7 @@ def _inventory(runner: _Runner, connector: Any, _after: object) -> None:
     for batch in connector.fetch_inventory():
         levels = [level for level in batch if level.quantity >= 0]
         with runner.sessions() as session:
+            runner.fence(session)
             _upsert_listings(runner, session, levels, stock_only=True)
             runner.record_failures(
                 session,
@@ -518,6 +589,7 @@ def _push(runner: _Runner, connector: Any, kind: OutboxKind) -> None:
     groups = _claim_outbox(runner, kind)
     if not groups:
         return
+    runner.keeper.check()  # a push is a write too: never after our stream was taken over
     skipped: dict[str, str] = {}
     if kind is OutboxKind.QUANTITY:
         # Computed now, from committed data, not when the rows were queued (issue 15 item 4).

@@ -7,8 +7,16 @@ Every call goes through :meth:`SpApiClient.call`, which
 2. sends it with the LWA access token (refreshed once on a 401/403 "Unauthorized");
 3. honours ``x-amzn-RateLimit-Limit`` for the next reservations (times the sandbox's time
    scale, which only the sandbox sends);
-4. retries a 429 or 503 a bounded number of times with jittered backoff, counting each;
+4. retries a 429 (never processed) a bounded number of times with jittered backoff, counting
+   each; and a 5xx, an unreadable answer or a network failure the same way, but only for
+   idempotent operations;
 5. turns Amazon's error list into typed exceptions carrying code, message and operation.
+
+A non-idempotent operation (confirmShipment, createFeed: ``Operation.idempotent``) is never
+sent again after a 5xx, a dropped connection, a read timeout or an unreadable 2xx answer,
+because Amazon may already have processed it: :class:`AmazonOutcomeUnknownError` tells the
+caller to ask Amazon first (getOrder, getFeeds) before sending again. Only failures that
+prove the request never arrived (a refused connection, a connect timeout) are retried for them.
 """
 
 from __future__ import annotations
@@ -58,6 +66,15 @@ class AmazonThrottledError(ThrottledError):
 
 class AmazonUnavailableError(TransientChannelError):
     """5xx or a network failure after the client's own retries."""
+
+
+class AmazonOutcomeUnknownError(AmazonUnavailableError):
+    """A non-idempotent request may or may not have been processed (5xx, dropped connection,
+    read timeout): ask Amazon whether it has it before sending it again."""
+
+
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Network failures that prove the request never reached Amazon: safe to retry for any call."""
 
 
 class _Retry(Exception):
@@ -176,9 +193,10 @@ class SpApiClient:
         try:
             return self._http.request(op.method, url, params=params, json=body, headers=headers)
         except httpx.HTTPError as exc:
-            raise _Retry(
-                AmazonUnavailableError(f"{type(exc).__name__} calling {op.key}", operation=op.key)
-            ) from exc
+            text = f"{type(exc).__name__} calling {op.key}"
+            if not op.idempotent and not isinstance(exc, _NEVER_SENT):
+                raise AmazonOutcomeUnknownError(text, operation=op.key) from exc
+            raise _Retry(AmazonUnavailableError(text, operation=op.key)) from exc
 
     def _decode(self, op: Operation, response: httpx.Response) -> Any:
         status = response.status_code
@@ -188,9 +206,10 @@ class SpApiClient:
             try:
                 return response.json()
             except ValueError:  # a cut or garbled body: the same call usually works next time
-                raise _Retry(
-                    AmazonUnavailableError(f"{op.key}: answer is not valid JSON", operation=op.key)
-                ) from None
+                text = f"{op.key}: answer is not valid JSON"
+                if not op.idempotent:  # ...but this one was processed: sending it again repeats it
+                    raise AmazonOutcomeUnknownError(text, operation=op.key) from None
+                raise _Retry(AmazonUnavailableError(text, operation=op.key)) from None
         code, message = _errors(response)
         text = f"{op.key}: {code}: {message}"
         if status == 429:
@@ -198,6 +217,8 @@ class SpApiClient:
             log.warning("throttled by Amazon", operation=op.key, seller=self.seller_id)
             raise _Retry(AmazonThrottledError(text, code=code, operation=op.key))
         if status >= 500:
+            if not op.idempotent:  # Amazon may have processed it before failing to answer
+                raise AmazonOutcomeUnknownError(text, code=code, operation=op.key)
             raise _Retry(AmazonUnavailableError(text, code=code, operation=op.key))
         if status in (401, 403):
             raise AmazonAuthError(text, code=code, operation=op.key)
@@ -329,6 +350,18 @@ class SpApiClient:
             "inputFeedDocumentId": document_id,
         }
         return str(self.call("feeds.createFeed", json=body)["feedId"])
+
+    def get_feeds(
+        self, feed_type: str, marketplace_ids: Sequence[str], created_since: str
+    ) -> list[dict[str, Any]]:
+        """Feeds of ``feed_type`` created since ``created_since`` (ISO 8601), newest first."""
+        params = {
+            "feedTypes": feed_type,
+            "marketplaceIds": ",".join(marketplace_ids),
+            "createdSince": created_since,
+        }
+        feeds: list[dict[str, Any]] = self.call("feeds.getFeeds", params=params).get("feeds") or []
+        return feeds
 
     def get_feed(self, feed_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self.call("feeds.getFeed", path_params={"feedId": feed_id})

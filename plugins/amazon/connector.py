@@ -11,7 +11,9 @@ How each contract maps to SP-API (see DESIGN.md section 4 for the pitfalls avoid
 - quantities and prices: JSON_LISTINGS_FEED feeds, separate, at most 25,000 messages each,
   verdicts per SKU from the processing report;
 - shipments: Orders v0 confirmShipment, one call per order; a confirmation that may have
-  been sent before is first checked with getOrder so Amazon is never told twice;
+  been sent before (a recovered claim, or an answer lost on the way back) is first checked
+  with getOrder so Amazon is never told twice;
+- createFeed whose answer was lost is looked up with getFeeds before it is sent again;
 - MCF: listAllFulfillmentOrders since the cursor, with shipments for tracking.
 """
 
@@ -51,6 +53,7 @@ from plugins.amazon.client import (
     AmazonError,
     AmazonInputError,
     AmazonNotFoundError,
+    AmazonOutcomeUnknownError,
     AmazonThrottledError,
     SpApiClient,
 )
@@ -284,9 +287,7 @@ class AmazonConnector:
             document = build(chunk)
             upload = self.client.create_feed_document(feeds.CONTENT_TYPE)
             self.client.upload(upload["url"], document.body, feeds.CONTENT_TYPE)
-            feed_id = self.client.create_feed(
-                feeds.FEED_TYPE, [self.marketplace.channel_id], upload["feedDocumentId"]
-            )
+            feed_id = self._create_feed(upload["feedDocumentId"], known=set(feed_ids))
             feed_ids.append(feed_id)
             feed = self._poll(lambda feed_id=feed_id: self.client.get_feed(feed_id), "feed")  # type: ignore[misc]
             if feed["processingStatus"] != "DONE" or not feed.get("resultFeedDocumentId"):
@@ -297,6 +298,29 @@ class AmazonConnector:
             report = json.loads(self.client.download(result_document["url"]))
             results.extend(feeds.results(document, report))
         return PushResult(tuple(results), ",".join(feed_ids) or None)
+
+    def _create_feed(self, document_id: str, known: set[str]) -> str:
+        """createFeed; when its answer was lost, getFeeds says whether Amazon has it already.
+
+        Only this integration's outbound stream (one runner at a time, under its lease) creates
+        listings feeds for this marketplace, so a feed of ours created since just before the
+        call is the one whose answer we missed. Amazon's clock may differ from ours by a few
+        seconds: the window opens a little earlier, and feeds of this push are left out.
+        """
+        marketplaces = [self.marketplace.channel_id]
+        since = _iso(datetime.now(UTC) - timedelta(seconds=10))
+        try:
+            return self.client.create_feed(feeds.FEED_TYPE, marketplaces, document_id)
+        except AmazonOutcomeUnknownError:
+            found = [
+                f
+                for f in self.client.get_feeds(feeds.FEED_TYPE, marketplaces, since)
+                if f["feedId"] not in known
+            ]
+            if found:
+                log.info("createFeed answer lost; Amazon has the feed", feed_id=found[0]["feedId"])
+                return str(found[0]["feedId"])
+        return self.client.create_feed(feeds.FEED_TYPE, marketplaces, document_id)  # Amazon has none
 
     def _poll(self, fetch: Callable[[], dict[str, Any]], what: str) -> dict[str, Any]:
         """Wait for a feed or report to finish, backing off from 1 s to 30 s."""
@@ -339,8 +363,7 @@ class AmazonConnector:
                 if confirmation.possibly_sent and self._already_confirmed(confirmation):
                     results.append(ConfirmationResult(order_id, True, already_confirmed=True))
                     continue
-                self.client.confirm_shipment(order_id, self._confirmation_body(confirmation))
-                results.append(ConfirmationResult(order_id, True))
+                results.append(self._confirm(confirmation))
             except AmazonThrottledError as exc:
                 throttled = True
                 results.append(ConfirmationResult(order_id, False, str(exc)))
@@ -349,6 +372,23 @@ class AmazonConnector:
             except TransientChannelError as exc:
                 results.append(ConfirmationResult(order_id, False, str(exc)))
         return results
+
+    def _confirm(self, confirmation: ShipmentConfirmation) -> ConfirmationResult:
+        """confirmShipment; when its answer was lost, getOrder says whether Amazon has it.
+
+        A second lost answer propagates (as a transient error): the notice is then queued as
+        possibly sent, and its next attempt asks Amazon first again.
+        """
+        order_id = confirmation.channel_order_id
+        body = self._confirmation_body(confirmation)
+        try:
+            self.client.confirm_shipment(order_id, body)
+            return ConfirmationResult(order_id, True)
+        except AmazonOutcomeUnknownError:
+            if self._already_confirmed(confirmation):
+                return ConfirmationResult(order_id, True, already_confirmed=True)
+        self.client.confirm_shipment(order_id, body)  # Amazon does not have it: send it, once more
+        return ConfirmationResult(order_id, True)
 
     def _confirmation_body(self, confirmation: ShipmentConfirmation) -> dict[str, Any]:
         detail: dict[str, Any] = {

@@ -31,10 +31,15 @@ class Operation:
     method: str
     path: str
     plan: UsagePlan
+    idempotent: bool = True
+    """False for a call whose repeat does something twice (confirmShipment, createFeed): the
+    client never repeats it blindly after a response it did not get."""
 
 
-def _op(key: str, model: str, method: str, path: str, rate: float, burst: int) -> Operation:
-    return Operation(key, model, key.split(".", 1)[1], method, path, UsagePlan(rate, burst))
+def _op(
+    key: str, model: str, method: str, path: str, rate: float, burst: int, *, idempotent: bool = True
+) -> Operation:
+    return Operation(key, model, key.split(".", 1)[1], method, path, UsagePlan(rate, burst), idempotent)
 
 
 _O26 = "orders_2026-01-01.json"
@@ -58,10 +63,12 @@ OPERATIONS: dict[str, Operation] = {
             "/orders/v0/orders/{orderId}/shipmentConfirmation",
             2,
             10,
+            idempotent=False,
         ),
         _op("ordersV0.getOrderItems", _OV0, "GET", "/orders/v0/orders/{orderId}/orderItems", 0.5, 30),
         _op("feeds.createFeedDocument", _FEEDS, "POST", "/feeds/2021-06-30/documents", 0.5, 15),
-        _op("feeds.createFeed", _FEEDS, "POST", "/feeds/2021-06-30/feeds", 0.0083, 15),
+        _op("feeds.createFeed", _FEEDS, "POST", "/feeds/2021-06-30/feeds", 0.0083, 15, idempotent=False),
+        _op("feeds.getFeeds", _FEEDS, "GET", "/feeds/2021-06-30/feeds", 0.0222, 10),
         _op("feeds.getFeed", _FEEDS, "GET", "/feeds/2021-06-30/feeds/{feedId}", 2, 15),
         _op(
             "feeds.getFeedDocument",

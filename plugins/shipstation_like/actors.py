@@ -7,7 +7,7 @@ from datetime import timedelta
 from core.db.base import utcnow
 from core.db.session import session_factory, session_scope
 from core.plugins import get_plugin_manager
-from core.settings import get_settings
+from core.timing import get_timing
 from core.types import ActorSpec
 from plugins.shipstation_like.notify import DEFAULT_LIMIT, notify_pending
 from plugins.shipstation_like.redaction import redact_due
@@ -15,8 +15,7 @@ from plugins.shipstation_like.redaction import redact_due
 
 def notify_shipments() -> None:
     """Send due shipment notifications. Idempotent: claims with leases, so repeats are harmless."""
-    lease = timedelta(seconds=get_settings().stream_lease_seconds)
-    notify_pending(session_factory(), get_plugin_manager(), limit=DEFAULT_LIMIT, lease=lease)
+    notify_pending(session_factory(), get_plugin_manager(), limit=DEFAULT_LIMIT, lease=get_timing().lease)
 
 
 def redact_personal_data() -> None:

@@ -7,12 +7,16 @@ The queue is the ``notify`` rows of :class:`Notice`. One call of :func:`notify_p
    compare-and-set UPDATE (after ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two
    workers never hold one row. Rows go to ``sending`` with a fresh token and lease, and that
    is **committed before the channel is called**;
-2. **sends** one ``confirm_shipments`` call per integration with all its claimed rows. A row
-   recovered from an expired lease goes out with ``possibly_sent=True``: the connector then
-   checks with the channel first, and answers ``already_confirmed`` instead of sending again;
-3. **records** each answer in a new transaction, only on rows still carrying its token.
-   Throttles and temporary failures put rows back to ``queued`` with a backoff; a permanent
-   refusal is recorded as failed and never retried.
+2. **sends** each claimed row in its own ``confirm_shipments`` call, fenced: the pass renews
+   its claim on a clock while it works (every lease/3), and the transaction that records a
+   send also checks that the next row is still ours, extending its lease over the call. The
+   moment a row is not ours any more the pass stops sending. A row recovered from an expired
+   lease goes out with ``possibly_sent=True``: the connector then checks with the channel
+   first, and answers ``already_confirmed`` instead of sending again;
+3. **records** each answer, only on rows still carrying its token. Throttles and temporary
+   failures put rows back to ``queued`` with a backoff (a throttle also stops the pass: the
+   rows not yet sent go back untouched); a permanent refusal is recorded as failed and never
+   retried.
 
 Nothing lives in memory between calls: any process may run the next one, and killing a worker
 at any point leaves either an untouched ``queued`` row or a ``sending`` row whose lease runs out.
@@ -20,10 +24,11 @@ at any point leaves either an untouched ``queued`` row or a ``sending`` row whos
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -38,6 +43,8 @@ from core.errors import ChannelhubError, ThrottledError, TransientChannelError
 from core.logs import get_logger
 from core.plugins import PluginManager
 from core.services.integrations import build_connector
+from core.timing import get_timing
+from core.types import ChannelConnector
 from plugins.shipstation_like.tables import Notice, NoticeAction, NoticeState
 
 log = get_logger(__name__)
@@ -47,8 +54,6 @@ DEFAULT_LIMIT = 100
 and a worker that dies leaves at most this many to re-check before resending."""
 LEASE = timedelta(minutes=5)
 """How long a claim holds; longer than a confirm call with the connector's own retries."""
-BACKOFF_BASE = timedelta(seconds=30)
-BACKOFF_MAX = timedelta(hours=1)
 
 
 @dataclass(slots=True)
@@ -65,8 +70,10 @@ class NotifySummary:
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
-    """Doubling delay from 30 s up to an hour; never sooner than the channel asked."""
-    delay: timedelta = min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+    """Doubling delay from 30 s up to an hour (scaled by the time scale); never sooner than
+    the channel asked."""
+    timing = get_timing()
+    delay: timedelta = min(timing.notify_backoff * 2 ** max(attempts - 1, 0), timing.notify_backoff_max)
     if retry_after is not None:
         delay = max(delay, timedelta(seconds=retry_after))
     return delay
@@ -138,29 +145,11 @@ class _Outcome:
     retry_after: float | None = None
     possibly_sent: bool = False
     already_confirmed: bool = False
+    stop: bool = False
+    """The channel asked us to stop (throttled): the pass sends nothing more."""
 
 
-def _call(
-    session: Session,
-    plugins: PluginManager,
-    integration_id: int,
-    confirmations: Sequence[ShipmentConfirmation],
-) -> dict[str, _Outcome] | _Outcome:
-    """One connector call; a per-order map of outcomes, or one outcome for the whole call."""
-    try:
-        connector = build_connector(session.get_one(Integration, integration_id), plugins)
-    except ChannelhubError as exc:  # channel plugin missing or misconfigured: nothing was sent
-        return _Outcome(NoticeState.QUEUED, f"cannot reach the channel: {exc}")
-    try:
-        results: Sequence[ConfirmationResult] = connector.confirm_shipments(confirmations)
-    except ThrottledError as exc:
-        return _Outcome(NoticeState.QUEUED, f"throttled: {exc}", retry_after=exc.retry_after)
-    except TransientChannelError as exc:  # a timeout may hide a confirmation that went through
-        return _Outcome(NoticeState.QUEUED, f"temporary failure: {exc}", possibly_sent=True)
-    except ChannelhubError as exc:
-        return _Outcome(NoticeState.QUEUED, f"channel error: {exc}", possibly_sent=True)
-    finally:
-        connector.close()
+def _outcomes(results: Sequence[ConfirmationResult]) -> dict[str, _Outcome]:
     outcomes: dict[str, _Outcome] = {}
     for result in results:
         if result.ok or result.already_confirmed:
@@ -174,6 +163,22 @@ def _call(
                 NoticeState.QUEUED, result.error or "not accepted yet", possibly_sent=True
             )
     return outcomes
+
+
+def _send(connector: ChannelConnector, confirmation: ShipmentConfirmation) -> _Outcome:
+    """One confirmation, one connector call; the outcome, or why the pass should stop."""
+    try:
+        results: Sequence[ConfirmationResult] = connector.confirm_shipments([confirmation])
+    except ThrottledError as exc:
+        return _Outcome(NoticeState.QUEUED, f"throttled: {exc}", retry_after=exc.retry_after, stop=True)
+    except TransientChannelError as exc:  # a timeout may hide a confirmation that went through
+        return _Outcome(NoticeState.QUEUED, f"temporary failure: {exc}", possibly_sent=True)
+    except ChannelhubError as exc:
+        return _Outcome(NoticeState.QUEUED, f"channel error: {exc}", possibly_sent=True)
+    return _outcomes(results).get(
+        confirmation.channel_order_id,
+        _Outcome(NoticeState.QUEUED, "the channel gave no answer for this order", possibly_sent=True),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,15 +226,83 @@ def _record(session: Session, notice: _Claimed, outcome: _Outcome, token: str, n
     return True
 
 
+def _hold(session: Session, notice_id: int, token: str, until: datetime) -> bool:
+    """The fence: is this row still ours? If so, extend its lease over the coming send."""
+    held = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Notice)
+            .where(Notice.id == notice_id, Notice.claim_token == token, Notice.state == NoticeState.SENDING)
+            .values(lease_until=until)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    return held.rowcount == 1
+
+
+class _ClaimKeeper:
+    """Renews the lease of every row a pass still holds, every lease/3, on its own session.
+
+    A pass may take longer than its lease (a hundred confirmations at Amazon's latency), so
+    the claim is kept on a clock while the pass lives; a pass that dies stops renewing and its
+    rows are reclaimed (as possibly sent) once the lease runs out.
+    """
+
+    def __init__(
+        self, factory: sessionmaker[Session], token: str, lease: timedelta, clock: Callable[[], datetime]
+    ) -> None:
+        self.factory, self.token, self.lease, self.clock = factory, token, lease, clock
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="notify-lease", daemon=True)
+
+    def __enter__(self) -> _ClaimKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.lease.total_seconds())
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.lease.total_seconds() * get_timing().heartbeat_fraction):
+            try:
+                with self.factory() as session, session.begin():
+                    session.execute(
+                        update(Notice)
+                        .where(Notice.claim_token == self.token, Notice.state == NoticeState.SENDING)
+                        .values(lease_until=self.clock() + self.lease)
+                        .execution_options(synchronize_session=False)
+                    )
+            except Exception as exc:  # a database blip: the per-send fence still protects every send
+                log.warning("notify lease renewal failed", error=type(exc).__name__)
+
+
+def _tally(summary: NotifySummary, outcome: _Outcome) -> None:
+    if outcome.state is NoticeState.DONE:
+        summary.sent += 1
+        summary.already_confirmed += outcome.already_confirmed
+    elif outcome.state is NoticeState.FAILED:
+        summary.failed += 1
+    else:
+        summary.retry_later += 1
+
+
 def _send_integration(
     session_factory: sessionmaker[Session],
     plugins: PluginManager,
     integration_id: int,
     notice_ids: list[int],
     token: str,
-    now: datetime,
+    clock: Callable[[], datetime],
+    lease: timedelta,
     summary: NotifySummary,
 ) -> None:
+    """Send this integration's claimed rows one by one, each fenced by its claim.
+
+    The transaction that records a send also checks (and extends) the claim on the next row:
+    the moment a row is no longer ours, the pass stops sending. A throttle stops the pass too,
+    putting the rows not yet sent back in the queue untouched.
+    """
     carriers = plugins.carriers()
     with session_factory() as session:
         rows = session.execute(
@@ -242,42 +315,57 @@ def _send_integration(
         ).all()
         if not rows:
             return
-        claimed = [_Claimed(n.id, n.shipment_id, n.attempts, o.channel_order_id) for n, _s, o in rows]
-        confirmations = []
+        work = []
         for notice, shipment, order in rows:
             carrier = carriers.get(shipment.carrier_code)
-            confirmations.append(_confirmation(notice, shipment, order, carrier.name if carrier else None))
-        session.rollback()  # end the read transaction: no lock is held during the channel call
-        summary.calls += 1
-        answer = _call(session, plugins, integration_id, confirmations)
+            work.append(
+                (
+                    _Claimed(notice.id, notice.shipment_id, notice.attempts, order.channel_order_id),
+                    _confirmation(notice, shipment, order, carrier.name if carrier else None),
+                )
+            )
+        session.rollback()  # end the read transaction: no lock is held during a channel call
+        try:
+            connector = build_connector(session.get_one(Integration, integration_id), plugins)
+        except ChannelhubError as exc:  # channel plugin missing or misconfigured: nothing was sent
+            session.rollback()
+            with session.begin():
+                for entry, _confirm in work:
+                    outcome = _Outcome(NoticeState.QUEUED, f"cannot reach the channel: {exc}")
+                    if _record(session, entry, outcome, token, clock()):
+                        _tally(summary, outcome)
+            return
         session.rollback()
-        with session.begin():
-            for entry in claimed:
-                if isinstance(answer, _Outcome):
-                    outcome = answer
+        stopped: _Outcome | None = None
+        try:
+            with session.begin():
+                held = _hold(session, work[0][0].notice_id, token, clock() + lease)
+            for n, (entry, confirmation) in enumerate(work):
+                if not held:
+                    log.warning("notify claim lost; pass stops", integration_id=integration_id)
+                    return
+                if stopped is not None:  # throttled: the rest waits, never sent, as it was
+                    outcome = replace(stopped, possibly_sent=False)
                 else:
-                    outcome = answer.get(
-                        entry.channel_order_id,
-                        _Outcome(
-                            NoticeState.QUEUED,
-                            "the channel gave no answer for this order",
-                            possibly_sent=True,
-                        ),
-                    )
-                if not _record(session, entry, outcome, token, now):
-                    continue
-                if outcome.state is NoticeState.DONE:
-                    summary.sent += 1
-                    summary.already_confirmed += outcome.already_confirmed
-                elif outcome.state is NoticeState.FAILED:
-                    summary.failed += 1
-                else:
-                    summary.retry_later += 1
+                    summary.calls += 1
+                    outcome = _send(connector, confirmation)
+                    if outcome.stop:
+                        stopped = outcome
+                with session.begin():
+                    now = clock()
+                    if not _record(session, entry, outcome, token, now):
+                        log.warning("notify claim lost; pass stops", integration_id=integration_id)
+                        return
+                    _tally(summary, outcome)
+                    if n + 1 < len(work):
+                        held = _hold(session, work[n + 1][0].notice_id, token, now + lease)
+        finally:
+            connector.close()
     log.info(
         "shipment notifications sent",
         integration_id=integration_id,
-        notices=len(claimed),
-        error=answer.error if isinstance(answer, _Outcome) else None,
+        notices=len(work),
+        error=stopped.error if stopped else None,
     )
 
 
@@ -289,16 +377,16 @@ def notify_pending(
     now: datetime | None = None,
     lease: timedelta = LEASE,
 ) -> NotifySummary:
-    """Send due notifications: claim (commit), one call per integration, record the answers.
+    """Send due notifications: claim (commit), then each send fenced by the claim, recorded.
 
     Safe to run from many workers at once and to kill at any instant (see the module doc).
-    ``now`` is for tests and replays; by default the current time.
+    ``now`` is for tests and replays (the clock then stands still); by default the current time.
     """
-    now = now or utcnow()
+    clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
     token = uuid.uuid4().hex
     summary = NotifySummary()
     with session_factory() as session, session.begin():
-        ids = _claim(session, limit, now, lease, token)
+        ids = _claim(session, limit, clock(), lease, token)
         if not ids:
             return summary
         claimed = session.execute(
@@ -309,8 +397,11 @@ def notify_pending(
         by_integration[integration_id].append(notice_id)
         summary.recovered += bool(possibly_sent)
     summary.claimed = len(claimed)
-    for integration_id, notice_ids in sorted(by_integration.items()):
-        _send_integration(session_factory, plugins, integration_id, notice_ids, token, now, summary)
+    with _ClaimKeeper(session_factory, token, lease, clock):
+        for integration_id, notice_ids in sorted(by_integration.items()):
+            _send_integration(
+                session_factory, plugins, integration_id, notice_ids, token, clock, lease, summary
+            )
     return summary
 
 

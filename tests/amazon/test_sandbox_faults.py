@@ -289,7 +289,6 @@ def test_every_response_has_a_request_id(sb: RunningSandbox, api: httpx.Client) 
             "GetOrderBuyerInfoResponse",
         ),
         ("POST", "/fba/outbound/2020-07-01/fulfillmentOrders", MCF, "CreateFulfillmentOrderResponse"),
-        ("GET", "/feeds/2021-06-30/feeds", "feeds_2021-06-30.json", "ErrorList"),
         ("DELETE", "/feeds/2021-06-30/feeds/50001", "feeds_2021-06-30.json", "ErrorList"),
         ("GET", "/reports/2021-06-30/reports", "reports_2021-06-30.json", "ErrorList"),
     ],

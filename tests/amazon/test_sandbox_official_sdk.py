@@ -147,7 +147,16 @@ def test_listings_feed_round_trip(sb: RunningSandbox, client: Any) -> None:
     result = feeds.get_feed_document(feed.result_feed_document_id)
     assert result.url.startswith(sb.base_url)
     assert sb.state.listings[sku].quantity == 9
-    used("feeds.createFeedDocument", "feeds.createFeed", "feeds.getFeed", "feeds.getFeedDocument")
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 300))
+    listed = feeds.get_feeds(feed_types=["JSON_LISTINGS_FEED"], marketplace_ids=[UK], created_since=since)
+    assert created.feed_id in [f.feed_id for f in listed.feeds]  # how a lost createFeed is found
+    used(
+        "feeds.createFeedDocument",
+        "feeds.createFeed",
+        "feeds.getFeed",
+        "feeds.getFeeds",
+        "feeds.getFeedDocument",
+    )
 
 
 def test_merchant_listings_report(client: Any) -> None:

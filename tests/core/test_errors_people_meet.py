@@ -80,3 +80,13 @@ def test_an_unknown_carrier(tmp_path: Path) -> None:
     assert run(tmp_path, "db", "upgrade").returncode == 0
     line = one_line_error(run(tmp_path, "carriers", "disable", "NOPE", "--area", "DE"), code=2)
     assert "NOPE" in line
+
+
+def test_a_worker_with_a_wrong_redis_url_exits_with_one_line(tmp_path: Path) -> None:
+    assert run(tmp_path, "db", "upgrade").returncode == 0
+    key = run(tmp_path, "keys", "generate").stdout.strip()
+    result = run(
+        tmp_path, "worker", CHANNELHUB_REDIS_URL="redis://:hunter2@127.0.0.1:1/0", CHANNELHUB_SECRET_KEY=key
+    )
+    line = one_line_error(result)  # not a worker serving nothing, retrying in every thread forever
+    assert line.startswith("error: cannot reach Redis at redis://") and "hunter2" not in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,6 +51,7 @@ class FakeChannelState:
     fail_after_pages: int | None = None
     known_skus: set[str] | None = None  # when set, pushes for other SKUs are rejected as unknown
     throttled: bool = False  # every call raises ThrottledError, as after exhausted retries
+    page_delay: float = 0.0  # seconds before each orders page, as at Amazon's searchOrders pace
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -76,6 +78,8 @@ class FakeConnector:
         while position < len(CHANNEL.orders):
             if CHANNEL.fail_after_pages is not None and pages >= CHANNEL.fail_after_pages:
                 raise TransientChannelError("fake channel went away mid-import")
+            if CHANNEL.page_delay:
+                time.sleep(CHANNEL.page_delay)
             batch = CHANNEL.orders[position : position + CHANNEL.page_size]
             position += len(batch)
             failures = tuple(CHANNEL.bad_orders) if pages == 0 else ()

@@ -1,4 +1,4 @@
-"""Real ``channelhub worker`` processes for crash tests: start, kill -9, restart."""
+"""Real ``channelhub worker`` and ``channelhub scheduler`` processes: start, kill -9, restart."""
 
 from __future__ import annotations
 
@@ -37,6 +37,26 @@ class WorkerFleet:
         self.procs.append(proc)
         return proc
 
+    def start_scheduler(self, every: float) -> subprocess.Popen[bytes]:
+        """A ``channelhub scheduler`` ticking every ``every`` seconds (stopped with the fleet)."""
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "core", "scheduler", "--every", str(every)],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.procs.append(proc)
+        return proc
+
+    def stop(self, proc: subprocess.Popen[bytes]) -> None:
+        """SIGTERM and wait: the process finishes what it is doing and exits."""
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
     def kill9(self, proc: subprocess.Popen[bytes]) -> None:
         """SIGKILL: no clean-up, no acknowledgement, no lock release. A crash."""
         os.kill(proc.pid, signal.SIGKILL)
@@ -57,8 +77,11 @@ class WorkerFleet:
 
 
 @contextmanager
-def worker_fleet(lease_seconds: float = 3.0) -> Iterator[WorkerFleet]:
-    """Workers on the test's database (``env`` fixture) and its own Redis namespace."""
+def worker_fleet(lease_seconds: float = 3.0, time_scale: float = 1.0) -> Iterator[WorkerFleet]:
+    """Workers on the test's database (``env`` fixture) and its own Redis namespace.
+
+    ``time_scale`` divides every time constant of the processes at once (``core.timing``).
+    """
     namespace = f"crash-{uuid.uuid4().hex[:8]}"
     settings = get_settings()
     env = {
@@ -66,6 +89,7 @@ def worker_fleet(lease_seconds: float = 3.0) -> Iterator[WorkerFleet]:
         "CHANNELHUB_DATABASE_URL": settings.database_url,
         "CHANNELHUB_QUEUE_NAMESPACE": namespace,
         "CHANNELHUB_STREAM_LEASE_SECONDS": str(lease_seconds),
+        "CHANNELHUB_TIME_SCALE": str(time_scale),
         "CHANNELHUB_LOG_LEVEL": "WARNING",
     }
     broker = jobs_broker.start(Settings(queue_namespace=namespace), get_plugin_manager())

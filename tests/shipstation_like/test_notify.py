@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.db.models import NotifyState, Order, OrderStatus, Shipment
-from plugins.shipstation_like.notify import LEASE, manual_updates, notify_pending, pending_notices
+from plugins.shipstation_like.notify import (
+    LEASE,
+    NotifySummary,
+    manual_updates,
+    notify_pending,
+    pending_notices,
+)
 from plugins.shipstation_like.shipments import ItemRequest, create_shipment
 from plugins.shipstation_like.tables import Notice, NoticeAction, NoticeState
 from tests.shipstation_like.conftest import T0, Shop, WorkerDied
@@ -45,7 +53,7 @@ def test_500_shipments_notify_exactly_once_while_throttled(shop: Shop) -> None:
 
     assert shop.channel.throttled == 4 and passes == 5
     assert shop.channel.confirmed == {i: 1 for i in ids}
-    assert shop.channel.calls == [500]  # one consolidated call once the throttle lifted
+    assert shop.channel.calls == [1] * 500  # each throttled pass stopped at its first call
     with shop.factory() as session:
         states = set(session.scalars(select(Shipment.notify_state)))
         attempts = set(session.scalars(select(Shipment.notify_attempts)))
@@ -79,7 +87,8 @@ def test_crash_after_the_channel_accepted_never_notifies_twice(shop: Shop) -> No
     assert notify_pending(shop.factory, shop.plugins, now=T0 + LEASE).claimed == 0  # lease still held
     retry = notify_pending(shop.factory, shop.plugins, now=T0 + LEASE + timedelta(seconds=1))
 
-    assert (retry.recovered, retry.already_confirmed, retry.sent) == (3, 3, 3)
+    # the pass died after its first send: that one is found confirmed, the others were never sent
+    assert (retry.recovered, retry.already_confirmed, retry.sent) == (3, 1, 3)
     assert shop.channel.confirmed == {i: 1 for i in ids}
     with shop.factory() as session:
         assert pending_notices(session) == []
@@ -182,3 +191,41 @@ def test_bad_shipment_requests_name_the_field(shop: Shop, change, field: str, wo
         with pytest.raises(InputError) as error:
             create_shipment(session, shop.plugins, [order], carrier_code="nope", now=T0)
     assert error.value.field == field and words in error.value.problem
+
+
+def test_a_pass_stops_sending_the_moment_its_claim_is_gone(shop: Shop) -> None:
+    ids = ship_orders(shop, 4)
+    original = shop.channel.confirm
+
+    def confirm_then_lose_the_claim(confirmations):  # type: ignore[no-untyped-def]
+        results = original(confirmations)
+        with shop.factory() as session, session.begin():  # another pass took the rows over
+            session.execute(
+                update(Notice).where(Notice.state == NoticeState.SENDING).values(claim_token="other-pass")
+            )
+        return results
+
+    shop.channel.confirm = confirm_then_lose_the_claim  # type: ignore[method-assign]
+    summary = notify_pending(shop.factory, shop.plugins, now=T0)
+    assert summary.calls == 1 and summary.sent == 0  # the answer was not ours to record either
+    assert shop.channel.confirmed == {ids[0]: 1}, "sent after the claim was lost"
+
+
+def test_a_pass_longer_than_its_lease_keeps_its_claim(shop: Shop) -> None:
+    ids = ship_orders(shop, 5)
+    shop.channel.delay = 0.6  # 3 s of calls under a 1.2 s lease
+    lease = timedelta(seconds=1.2)
+    passes: list[NotifySummary] = []
+    first = threading.Thread(
+        target=lambda: passes.append(notify_pending(shop.factory, shop.plugins, lease=lease))
+    )
+    first.start()
+    while not shop.channel.calls:  # the first pass holds the rows and is sending
+        time.sleep(0.01)
+    rivals = []
+    while first.is_alive():
+        rivals.append(notify_pending(shop.factory, shop.plugins, lease=lease).claimed)
+        time.sleep(0.05)
+    first.join()
+    assert len(rivals) > 10 and set(rivals) == {0}, "a rival pass reclaimed rows of a live pass"
+    assert passes[0].sent == 5 and shop.channel.confirmed == {i: 1 for i in ids}

@@ -36,6 +36,7 @@ _HANDLERS = {
     "feeds.createFeedDocument": feeds.create_feed_document,
     "feeds.createFeed": feeds.create_feed,
     "feeds.getFeed": feeds.get_feed,
+    "feeds.getFeeds": feeds.get_feeds,
     "feeds.getFeedDocument": feeds.get_feed_document,
     "reports.createReport": reports.create_report,
     "reports.getReport": reports.get_report,

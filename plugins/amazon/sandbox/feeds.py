@@ -14,7 +14,16 @@ from starlette.responses import Response
 
 from plugins.amazon.sandbox.catalog import BY_ID
 from plugins.amazon.sandbox.documents import Document, document_url, new_document
-from plugins.amazon.sandbox.http import Call, invalid_input, json_body, json_response, not_found, sp_api
+from plugins.amazon.sandbox.http import (
+    Call,
+    invalid_input,
+    json_body,
+    json_response,
+    list_param,
+    not_found,
+    rfc3339,
+    sp_api,
+)
 from plugins.amazon.sandbox.listing_ops import apply_patches
 from plugins.amazon.sandbox.render import iso
 from plugins.amazon.sandbox.state import SandboxState
@@ -116,6 +125,36 @@ async def get_feed(request: Request, call: Call) -> Response:
     if feed is None:
         return not_found(f"Feed {request.path_params['feedId']} was not found.")
     return json_response(feed.as_json())
+
+
+@sp_api("feeds.getFeeds")
+async def get_feeds(request: Request, call: Call) -> Response:
+    """Feeds filtered by type, marketplace and ``createdSince`` (newest first, one page), as
+    strict about its inputs as Amazon: RFC 3339 dates and a ``pageSize`` of 1 to 100."""
+    params = request.query_params
+    types = set(list_param(request, "feedTypes"))
+    marketplaces = set(list_param(request, "marketplaceIds"))
+    if not types:
+        return invalid_input("feedTypes is required.")
+    since = None
+    if params.get("createdSince"):
+        since = rfc3339(params["createdSince"])
+        if since is None:
+            return invalid_input(
+                f"Invalid createdSince: {params['createdSince']!r} is not an RFC 3339 date-time."
+            )
+    size = params.get("pageSize") or "10"
+    if not size.isdigit() or not 1 <= int(size) <= 100:
+        return invalid_input(f"Invalid pageSize: {size!r} is not a number from 1 to 100.")
+    with call.state.lock:
+        found = [
+            feed.as_json()
+            for feed in sorted(call.state.feeds.values(), key=lambda f: f.created, reverse=True)
+            if feed.feed_type in types
+            and (not marketplaces or marketplaces & set(feed.marketplace_ids))
+            and (since is None or feed.created >= since)
+        ]
+    return json_response({"feeds": found[: int(size)]})
 
 
 @sp_api("feeds.getFeedDocument")
