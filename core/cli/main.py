@@ -120,7 +120,14 @@ def _explain(exc: Exception) -> str | None:
 
 
 def _debug_requested(argv: list[str]) -> bool:
-    return "--debug" in argv or os.environ.get("CHANNELHUB_DEBUG", "") not in ("", "0")
+    """``--debug`` is the root's option (``channelhub --debug orders list``): only the options
+    before the command count, so a value such as ``--tracking --debug`` does not switch it on."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            break
+        if arg == "--debug":
+            return True
+    return os.environ.get("CHANNELHUB_DEBUG", "") not in ("", "0")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -98,3 +98,10 @@ def test_default_database_is_a_sqlite_file_in_the_working_directory(
 def test_postgres_urls_use_psycopg3() -> None:
     url = Settings(database_url="postgresql://postgres@127.0.0.1:5432/test").database_url
     assert url == "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def test_debug_counts_only_as_the_root_option() -> None:
+    from core.cli.main import _debug_requested
+
+    assert _debug_requested(["--debug", "orders", "list"])
+    assert not _debug_requested(["shipments", "create", "X", "--tracking", "--debug"])  # a value
