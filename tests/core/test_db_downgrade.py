@@ -7,18 +7,8 @@ import json
 
 import pytest
 
-from core.cli.main import main
 from core.settings import Settings
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.amazon.test_cli_flow import cli
 
 
 def current(capsys: pytest.CaptureFixture[str]) -> dict[str, str | None]:

@@ -21,7 +21,7 @@ import pytest
 import typer
 from sqlalchemy import select
 
-from core.cli.main import build_app, main
+from core.cli.main import build_app
 from core.db.base import utcnow
 from core.db.models import Integration, Listing, Order, OrderStatus
 from core.db.session import session_scope
@@ -31,6 +31,7 @@ from core.settings import Settings
 from plugins.amazon.sandbox import RunningSandbox, SandboxConfig, running_sandbox
 from plugins.bigbuy_mip.catalogue import get_catalogue
 from plugins.shipstation_like.tables import Notice
+from tests.amazon.test_cli_flow import cli
 
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 ISO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2})$")
@@ -137,16 +138,6 @@ def has_records(data: Any) -> bool:
     return any(has_records(v) for v in data.values() if isinstance(v, list)) or not any(
         isinstance(v, list) for v in data.values()
     )
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def ok(capsys: pytest.CaptureFixture[str], *args: str) -> str:
