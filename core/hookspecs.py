@@ -34,6 +34,8 @@ from core.types import (
     Carrier,
     ChannelType,
     CliGroup,
+    DemoChannel,
+    DemoStep,
     MigrationLocation,
     PriceFormula,
     PriceRuleType,
@@ -55,14 +57,20 @@ class ChannelhubSpecs:
         Called once at start-up. Return :class:`core.types.ChannelType` values; ``key`` must
         be unique across plugins (it is what ``channelhub integrations add KEY`` takes).
 
-        Example::
+        Example (``MyShopConnector`` implements :class:`core.types.ChannelConnector`; the
+        scaffold, ``channelhub plugins new channel myshop``, writes one)::
 
             from pydantic import BaseModel
-            from core.hookspecs import hookimpl
-            from core.types import ChannelType, Marketplace
+
+            from core.api import ChannelType, ConnectorContext, Marketplace, hookimpl
 
             class MyShopSettings(BaseModel):
+                shop_id: str
                 history_days: int = 30
+
+            class MyShopConnector:
+                def __init__(self, context: ConnectorContext) -> None:
+                    self.api_key = context.credentials["api_key"]
 
             @hookimpl
             def channelhub_channel_types():
@@ -72,7 +80,8 @@ class ChannelhubSpecs:
                     marketplaces=(Marketplace("MAIN", "My Shop", "main", "GB", "GBP", "en", "EU"),),
                     settings_model=MyShopSettings,
                     credential_fields=("api_key",),
-                    connector_factory=lambda ctx: MyShopConnector(ctx),
+                    connector_factory=MyShopConnector,
+                    account_setting="shop_id",
                 )
         """
 
@@ -84,6 +93,8 @@ class ChannelhubSpecs:
         Called once at start-up. ``code`` must be unique across plugins.
 
         Example::
+
+            from core.api import Carrier, CarrierService, hookimpl
 
             @hookimpl
             def channelhub_carriers():
@@ -106,8 +117,7 @@ class ChannelhubSpecs:
 
         Example::
 
-            from core.dto import Destination
-            from core.hookspecs import hookimpl
+            from core.api import Destination, hookimpl
 
             @hookimpl
             def channelhub_carrier_area(carrier_code: str, destination: Destination) -> str | None:
@@ -128,6 +138,10 @@ class ChannelhubSpecs:
 
         Example::
 
+            from decimal import Decimal
+
+            from core.api import Money, RateQuote, hookimpl
+
             @hookimpl
             def channelhub_quote_rates(request):
                 if request.destination.country_code == "ES":
@@ -146,6 +160,8 @@ class ChannelhubSpecs:
         Pending review, listing the carriers that could serve it if enabled.
 
         Example::
+
+            from core.api import CarrierDecision, hookimpl
 
             @hookimpl
             def channelhub_select_carrier(request, candidates):
@@ -172,8 +188,7 @@ class ChannelhubSpecs:
 
             from pydantic import BaseModel, Field
 
-            from core.hookspecs import hookimpl
-            from core.types import PriceRuleType
+            from core.api import PriceRuleType, hookimpl
 
             class Markup(BaseModel):
                 percent: Decimal = Field(gt=-100, le=1000)
@@ -202,8 +217,7 @@ class ChannelhubSpecs:
 
             from pydantic import BaseModel
 
-            from core.hookspecs import hookimpl
-            from core.types import PricedProduct, PriceFormula
+            from core.api import PricedProduct, PriceFormula, hookimpl
 
             class Markup(BaseModel):
                 percent: Decimal
@@ -231,6 +245,10 @@ class ChannelhubSpecs:
 
         Example::
 
+            from pathlib import Path
+
+            from core.api import MigrationLocation, hookimpl
+
             @hookimpl
             def channelhub_migrations():
                 yield MigrationLocation("myshop", Path(__file__).parent / "migrations")
@@ -246,6 +264,10 @@ class ChannelhubSpecs:
         and several channel plugins can each add their command under ``integrations add``.
 
         Example (adds ``channelhub sandbox myshop serve``)::
+
+            import typer
+
+            from core.api import CliGroup, hookimpl
 
             app = typer.Typer()
 
@@ -265,7 +287,68 @@ class ChannelhubSpecs:
 
         Example::
 
+            from datetime import timedelta
+
+            from core.api import ActorSpec, hookimpl
+
+            def refresh_catalogue() -> None:
+                ...  # idempotent: fetch the shop's catalogue again (ids only as arguments)
+
             @hookimpl
             def channelhub_actors():
-                yield ActorSpec("myshop_refresh", refresh_catalogue, queue="myshop")
+                yield ActorSpec("myshop_refresh", refresh_catalogue, every=timedelta(hours=6))
+        """
+
+    # ---------------------------------------------------------------- the demo
+    @hookspec(firstresult=True)
+    def channelhub_demo_channel(self) -> DemoChannel | None:
+        """Offer a stand-in for your channel (a sandbox on loopback) to ``channelhub demo``.
+
+        ``firstresult``: the first plugin offering one is the demo's channel. Core starts it,
+        connects the integrations it lists through ``integrations.add``, syncs, prices and
+        runs every plugin's demo steps against it.
+
+        Example (a stand-in already serving at a fixed address; a real one starts a server)::
+
+            from contextlib import contextmanager
+
+            from core.api import DemoChannel, DemoIntegration, hookimpl
+
+            class FakeShopRun:
+                url = "http://127.0.0.1:8766"
+                integrations = [DemoIntegration("MAIN", {"shop_id": "demo"}, {"api_key": "demo-key"})]
+
+                def figures(self):
+                    return [("requests to My Shop", 0)]
+
+            @contextmanager
+            def start(orders: int):
+                yield FakeShopRun()
+
+            @hookimpl
+            def channelhub_demo_channel():
+                return DemoChannel("myshop", "a fake My Shop", "Importing My Shop orders", start)
+        """
+
+    @hookspec
+    def channelhub_demo_steps(self) -> Iterable[DemoStep]:  # type: ignore[empty-body]
+        """Contribute steps to ``channelhub demo`` (shipping a batch, redacting buyer data).
+
+        Called when the demo runs; each step gets the demo's sessions, the plugin manager and
+        the channel's display name, and returns a :class:`core.types.DemoOutcome`.
+
+        Example::
+
+            from sqlalchemy import func, select
+
+            from core.api import DemoOutcome, DemoStep, Order, hookimpl
+
+            def count_orders(sessions, plugins, channel: str) -> DemoOutcome:
+                with sessions() as session:
+                    count = session.scalar(select(func.count()).select_from(Order)) or 0
+                return DemoOutcome([f"{count} orders came from {channel}"], [("orders", count)])
+
+            @hookimpl
+            def channelhub_demo_steps():
+                yield DemoStep("count orders", 30, count_orders)
         """

@@ -11,6 +11,7 @@ from core.cli import (
     carriers_cmd,
     catalog_cmd,
     db_cmd,
+    demo,
     errors_cmd,
     integrations_cmd,
     plugins_cmd,
@@ -43,5 +44,6 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "scheduler": sync_cmd.scheduler,
     "run": sync_cmd.run,
     "usage": catalog_cmd.usage,
+    "demo": demo.demo,
 }
 """Top-level commands."""

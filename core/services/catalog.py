@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
 from core.db.models import (
+    COMMITTED_STATUSES,
     Listing,
     Order,
     OrderItem,
-    OrderStatus,
     OutboxEntry,
     OutboxKind,
     OutboxState,
@@ -45,12 +45,7 @@ from core.services.prices import decimals_of, parse_price
 
 log = get_logger(__name__)
 
-UNSHIPPED = (
-    OrderStatus.AWAITING_PAYMENT,
-    OrderStatus.AWAITING_SHIPMENT,
-    OrderStatus.PENDING_REVIEW,
-    OrderStatus.ON_HOLD,
-)
+UNSHIPPED = COMMITTED_STATUSES
 """Order statuses whose units are still committed (taken from stock, not yet shipped)."""
 
 CHUNK = 1_000

@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.db.models import Order, OrderItem, OrderStatus
+from core.db.models import Integration, Order, OrderItem, OrderStatus
 from core.dto import Fulfilment
 from core.errors import InputError, NotFoundError
 from core.services.catalog import UNSHIPPED, enqueue_quantities
@@ -28,6 +28,40 @@ def get_order(session: Session, order_id: int) -> Order:
     if order is None:
         raise NotFoundError(f"no order with id {order_id}")
     return order
+
+
+def find_order(session: Session, reference: str, integration: Integration | None = None) -> Order:
+    """The order a person means by ``reference``: a channel order id, ``ALIAS:ID``, or the hub id.
+
+    A channel order id is unique per integration only: within ``integration`` when given,
+    and when two integrations have it the error asks for the alias form instead of guessing.
+    """
+    query = select(Order).where(Order.channel_order_id == reference)
+    if integration is not None:
+        query = query.where(Order.integration_id == integration.id)
+    matches = list(session.scalars(query))
+    if not matches and ":" in reference:
+        alias, channel_id = reference.split(":", 1)
+        matches = list(
+            session.scalars(
+                select(Order)
+                .join(Integration, Integration.id == Order.integration_id)
+                .where(Integration.alias == alias, Order.channel_order_id == channel_id)
+            )
+        )
+    if not matches and reference.isdigit():
+        order = session.get(Order, int(reference))
+        if order is not None and (integration is None or order.integration_id == integration.id):
+            matches = [order]
+    if not matches:
+        raise NotFoundError(
+            f"order {reference!r} does not exist (give a channel order id, ALIAS:ID or the hub order id)"
+        )
+    if len(matches) > 1:
+        raise InputError(
+            "order", f"{reference!r} exists on several integrations; write it as ALIAS:{reference}"
+        )
+    return matches[0]
 
 
 def cancel(session: Session, order_id: int) -> Order:

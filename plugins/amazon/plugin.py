@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from core.hookspecs import hookimpl
-from core.types import ChannelType, CliGroup
+from core.api import ChannelType, CliGroup, DemoChannel, hookimpl
 
 
 @hookimpl
@@ -29,11 +28,15 @@ def channelhub_channel_types() -> Iterator[ChannelType]:
 
 @hookimpl
 def channelhub_cli() -> Iterator[CliGroup]:
-    """``sandbox amazon serve`` and ``demo`` (core's ``integrations add amazon`` connects it)."""
-    from plugins.amazon.demo import app as demo_app
+    """``sandbox amazon serve`` (core's ``integrations add amazon`` connects it)."""
     from plugins.amazon.sandbox.cli import app as sandbox_app
 
     yield CliGroup(name="amazon", parent="sandbox", app=sandbox_app, help="Local Amazon SP-API sandbox.")
-    yield CliGroup(
-        name="demo", app=demo_app, help="Run the whole flow against the Amazon sandbox, then summarise."
-    )
+
+
+@hookimpl
+def channelhub_demo_channel() -> DemoChannel:
+    """The SP-API sandbox, for ``channelhub demo``."""
+    from plugins.amazon.demo import DEMO
+
+    return DEMO

@@ -5,18 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db.models import Integration
-from core.db.session import get_engine
-from core.errors import NotFoundError
+from core.api import Integration, NotFoundError, find_integration, get_engine
 from plugins.bigbuy_mip.models import CarrierStrategy, IntegrationOptions
-
-
-def find_integration(session: Session, alias: str) -> Integration:
-    integration = session.scalar(select(Integration).where(Integration.alias == alias))
-    if integration is None:
-        known = ", ".join(session.scalars(select(Integration.alias).order_by(Integration.alias))) or "none"
-        raise NotFoundError(f"no integration named {alias!r} (known: {known})")
-    return integration
 
 
 def integrations(session: Session, alias: str | None) -> list[Integration]:

@@ -24,12 +24,19 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.db.base import utcnow
-from core.db.models import Integration, NotifyState, Order, OrderItem, OrderStatus, Shipment
-from core.dto import Fulfilment
-from core.errors import InputError
-from core.plugins import PluginManager
-from core.services.catalog import ship_units
+from core.api import (
+    Fulfilment,
+    InputError,
+    Integration,
+    NotifyState,
+    Order,
+    OrderItem,
+    OrderStatus,
+    PluginManager,
+    Shipment,
+    ship_units,
+    utcnow,
+)
 from plugins.shipstation_like.tables import (
     LabelContact,
     Notice,
