@@ -57,8 +57,10 @@ class ChannelhubSpecs:
         Called once at start-up. Return :class:`core.types.ChannelType` values; ``key`` must
         be unique across plugins (it is what ``channelhub integrations add KEY`` takes).
 
-        Example (``MyShopConnector`` implements :class:`core.types.ChannelConnector`; the
-        scaffold, ``channelhub plugins new channel myshop``, writes one)::
+        A connector implements :class:`core.types.ChannelConnector`; ``channelhub plugins new
+        channel myshop`` writes a whole one. ``integrations add myshop`` is built from this.
+
+        Example::
 
             from pydantic import BaseModel
 
