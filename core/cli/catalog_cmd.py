@@ -9,6 +9,7 @@ import typer
 from sqlalchemy import select
 
 from core.cli.output import console, print_json, print_table
+from core.db.members import member_of
 from core.db.models import Integration, Listing, Order, OrderStatus, Product
 from core.db.session import session_scope
 from core.errors import InputError
@@ -92,7 +93,7 @@ def products_list(
         for product_id, alias in session.execute(
             select(Listing.product_id, Integration.alias)
             .join(Integration)
-            .where(Listing.product_id.in_([p.id for p in products]))
+            .where(member_of(Listing.product_id, [p.id for p in products]))
         ):
             listed.setdefault(product_id, []).append(alias)
         rows: list[dict[str, Any]] = [

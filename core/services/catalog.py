@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
+from core.db.members import member_of
 from core.db.models import (
     Listing,
     Order,
@@ -52,7 +53,7 @@ def product_ids_for(session: Session, skus: set[str], titles: dict[str, str | No
     """Hub product ids by SKU, creating products first seen on an order (one per SKU)."""
     if not skus:
         return {}
-    known = dict(session.execute(select(Product.sku, Product.id).where(Product.sku.in_(skus))).all())
+    known = dict(session.execute(select(Product.sku, Product.id).where(member_of(Product.sku, skus))).all())
     missing = skus - known.keys()
     if missing:
         now = utcnow()
@@ -69,7 +70,9 @@ def product_ids_for(session: Session, skus: set[str], titles: dict[str, str | No
                 for sku in sorted(missing)
             ],
         )
-        known.update(session.execute(select(Product.sku, Product.id).where(Product.sku.in_(missing))).all())
+        known.update(
+            session.execute(select(Product.sku, Product.id).where(member_of(Product.sku, missing))).all()
+        )
     return known
 
 
@@ -82,7 +85,7 @@ def committed_units(session: Session, product_ids: Iterable[int]) -> dict[int, i
         select(OrderItem.product_id, func.sum(OrderItem.quantity))
         .join(Order, Order.id == OrderItem.order_id)
         .where(
-            OrderItem.product_id.in_(ids),
+            member_of(OrderItem.product_id, ids),
             Order.status.in_(UNSHIPPED),
             Order.fulfilment == Fulfilment.MFN,
         )
@@ -105,9 +108,9 @@ def enqueue_quantities(session: Session, product_ids: Iterable[int]) -> int:
     if not ids:
         return 0
     committed = committed_units(session, ids)
-    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids)))}
+    products = {p.id: p for p in session.scalars(select(Product).where(member_of(Product.id, ids)))}
     listings = session.scalars(
-        select(Listing).where(Listing.product_id.in_(ids), Listing.fulfilment == Fulfilment.MFN)
+        select(Listing).where(member_of(Listing.product_id, ids), Listing.fulfilment == Fulfilment.MFN)
     )
     rows = [
         OutboxEntry(
@@ -167,7 +170,7 @@ def set_price(
     product = get_product(session, sku)
     query = select(Listing).where(Listing.product_id == product.id)
     if integration_ids is not None:
-        query = query.where(Listing.integration_id.in_(list(integration_ids)))
+        query = query.where(member_of(Listing.integration_id, list(integration_ids)))
     rows = [enqueue_price(session, listing, amount) for listing in session.scalars(query)]
     if not rows:
         raise NotFoundError(f"product {sku!r} is not listed on any integration to price")

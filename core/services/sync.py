@@ -30,6 +30,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.base import utcnow
+from core.db.members import member_of
 from core.db.models import (
     Integration,
     IntegrationStatus,
@@ -308,7 +309,9 @@ def _upsert_listings(
     existing = {
         listing.channel_sku: listing
         for listing in session.scalars(
-            select(Listing).where(Listing.integration_id == integration_id, Listing.channel_sku.in_(skus))
+            select(Listing).where(
+                Listing.integration_id == integration_id, member_of(Listing.channel_sku, skus)
+            )
         )
     }
     now = utcnow()
@@ -495,7 +498,7 @@ def _fba_skus(runner: _Runner, groups: dict[str, list[OutboxEntry]]) -> set[str]
             session.scalars(
                 select(Listing.channel_sku).where(
                     Listing.integration_id == runner.integration.id,
-                    Listing.channel_sku.in_(list(groups)),
+                    member_of(Listing.channel_sku, list(groups)),
                     Listing.fulfilment == Fulfilment.FBA,
                 )
             )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.db.members import member_of
 from core.db.models import CarrierSetting, Integration, Order, OrderStatus
 from core.dto import Destination
 from core.errors import InputError, NotFoundError
@@ -122,7 +123,7 @@ def pending_orders(
         .order_by(Order.ship_by, Order.id)
     )
     if integration_ids is not None:
-        query = query.where(Order.integration_id.in_(integration_ids))
+        query = query.where(member_of(Order.integration_id, integration_ids))
     result = []
     disabled: dict[int, set[tuple[str, str]]] = {}
     for order, alias in session.execute(query):
@@ -144,7 +145,7 @@ def pending_ids_in_area(
 ) -> list[int]:
     orders = session.scalars(
         select(Order).where(
-            Order.status == OrderStatus.PENDING_REVIEW, Order.integration_id.in_(integration_ids)
+            Order.status == OrderStatus.PENDING_REVIEW, member_of(Order.integration_id, integration_ids)
         )
     )
     return [o.id for o in orders if order_area(catalogue, o) == area_code]
