@@ -101,7 +101,7 @@ def products_list(
                 "sku": p.sku,
                 "title": p.title,
                 "on_hand": p.stock_on_hand,
-                "available": catalog.available(p, committed.get(p.id, 0)),
+                "available": catalog.available(p.stock_on_hand, committed.get(p.id, 0)),
                 "rrp": None if p.rrp is None else str(p.rrp),
                 "listed_on": sorted(listed.get(p.id, [])),
             }

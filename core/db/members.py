@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Boolean, String, any_, bindparam, func, literal_column, select
+from sqlalchemy import Boolean, Select, String, any_, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -52,7 +52,7 @@ def member_of(column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
 @compiles(_Members)
 def _as_json_each(element: _Members, compiler: SQLCompiler, **kw: Any) -> str:
     values = bindparam(None, json.dumps(element.values), type_=String())
-    subquery = select(literal_column("value")).select_from(func.json_each(values))
+    subquery: Select[Any] = select(literal_column("value")).select_from(func.json_each(values))
     return compiler.process(element.column.in_(subquery), **kw)
 
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
+from core.db import bulk
 from core.db.base import utcnow
 from core.db.members import member_of
 from core.db.models import (
@@ -27,6 +29,7 @@ from core.db.models import (
     OrderStatus,
     OutboxEntry,
     OutboxKind,
+    OutboxState,
     Product,
 )
 from core.db.session import dialect_insert
@@ -40,6 +43,9 @@ UNSHIPPED = (
     OrderStatus.ON_HOLD,
 )
 """Order statuses whose units are still committed (taken from stock, not yet shipped)."""
+
+OUTBOX = cast(Table, OutboxEntry.__table__)
+OUTBOX_COLUMNS = ("integration_id", "kind", "sku", "quantity", "state", "attempts", "created_at")
 
 
 def get_product(session: Session, sku: str) -> Product:
@@ -94,8 +100,9 @@ def committed_units(session: Session, product_ids: Iterable[int]) -> dict[int, i
     return {product_id: int(units) for product_id, units in rows if product_id is not None}
 
 
-def available(product: Product, committed: int) -> int:
-    return max(product.stock_on_hand - committed, 0)
+def available(on_hand: int, committed: int) -> int:
+    """Units a channel may sell: on hand minus committed, never below zero."""
+    return max(on_hand - committed, 0)
 
 
 def enqueue_quantities(session: Session, product_ids: Iterable[int]) -> int:
@@ -108,20 +115,29 @@ def enqueue_quantities(session: Session, product_ids: Iterable[int]) -> int:
     if not ids:
         return 0
     committed = committed_units(session, ids)
-    products = {p.id: p for p in session.scalars(select(Product).where(member_of(Product.id, ids)))}
-    listings = session.scalars(
-        select(Listing).where(member_of(Listing.product_id, ids), Listing.fulfilment == Fulfilment.MFN)
+    on_hand = dict(
+        session.execute(select(Product.id, Product.stock_on_hand).where(member_of(Product.id, ids))).all()
     )
-    rows = [
-        OutboxEntry(
-            integration_id=listing.integration_id,
-            kind=OutboxKind.QUANTITY,
-            sku=listing.channel_sku,
-            quantity=available(products[listing.product_id], committed.get(listing.product_id, 0)),
+    listings = session.execute(
+        select(Listing.integration_id, Listing.channel_sku, Listing.product_id).where(
+            member_of(Listing.product_id, ids), Listing.fulfilment == Fulfilment.MFN
         )
-        for listing in listings
+    )
+    now = utcnow()
+    rows = [
+        (
+            integration_id,
+            OutboxKind.QUANTITY,
+            sku,
+            available(on_hand[product_id], committed.get(product_id, 0)),
+            OutboxState.PENDING,
+            0,
+            now,
+        )
+        for integration_id, sku, product_id in listings
     ]
-    session.add_all(rows)
+    # driver-level bulk insert: a price rule or an import can touch a whole catalogue at once
+    bulk.insert_rows(session, OUTBOX, OUTBOX_COLUMNS, rows)
     return len(rows)
 
 

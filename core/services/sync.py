@@ -39,7 +39,6 @@ from core.db.models import (
     Listing,
     Order,
     OrderStatus,
-    OutboxEntry,
     OutboxKind,
     OutboxState,
     Shipment,
@@ -49,7 +48,6 @@ from core.db.models import (
 from core.dto import (
     ChannelOrder,
     ChannelProduct,
-    Fulfilment,
     FulfilmentUpdate,
     InventoryLevel,
     Money,
@@ -60,7 +58,7 @@ from core.dto import (
 from core.errors import ChannelAuthError, InputError
 from core.logs import get_logger
 from core.plugins import PluginManager
-from core.services import carrier_selection, integrations, order_import, stream_lock
+from core.services import carrier_selection, integrations, order_import, outbox_push, stream_lock
 from core.services.catalog import product_ids_for
 from core.services.prefetch import prefetched
 from core.services.stream_lock import LockLost
@@ -414,95 +412,88 @@ def _outbound(runner: _Runner, connector: Any, _after: object) -> None:
         _push(runner, connector, kind)
 
 
-def _claim_outbox(runner: _Runner, kind: OutboxKind) -> dict[str, list[OutboxEntry]]:
-    """Rows to send, grouped per SKU in id order; marked SENDING in their own commit.
-
-    Rows left SENDING by a worker that died are included again: quantities and prices are
-    absolute values, so re-sending the latest one is harmless, and coalescing on the newest
-    row per SKU means an older value can never overtake a newer one.
-    """
-    with runner.sessions() as session:
-        rows = session.scalars(
-            select(OutboxEntry)
-            .where(
-                OutboxEntry.integration_id == runner.integration.id,
-                OutboxEntry.kind == kind,
-                OutboxEntry.state.in_((OutboxState.PENDING, OutboxState.SENDING)),
-            )
-            .order_by(OutboxEntry.id)
-        ).all()
-        groups: dict[str, list[OutboxEntry]] = {}
-        for row in rows:
-            groups.setdefault(row.sku, []).append(row)
-            row.state = OutboxState.SENDING
-            row.attempts += 1
-        runner.commit_batch(session)
-        for row in rows:
-            session.expunge(row)
-    return groups
-
-
 def _push(runner: _Runner, connector: Any, kind: OutboxKind) -> None:
-    groups = _claim_outbox(runner, kind)
-    if not groups:
-        return
-    fba = _fba_skus(runner, groups) if kind is OutboxKind.QUANTITY else set()  # FBA prices are ours to set
-    latest = {sku: rows[-1] for sku, rows in groups.items() if sku not in fba}
-    if kind is OutboxKind.QUANTITY:
-        result = connector.push_quantities(
-            [QuantityUpdate(sku, row.quantity or 0) for sku, row in latest.items()]
-        )
-    else:
-        updates = [
-            PriceUpdate(sku, Money(row.price, row.currency or ""))
-            for sku, row in latest.items()
-            if row.price is not None
-        ]
-        result = connector.push_prices(updates)
-    verdicts = {r.sku: r for r in result.results}
+    """Send the claimed outbox rows of one kind, one feed-sized chunk at a time.
+
+    Each chunk's verdicts are written in bulk and committed with a lease renewal before the
+    next chunk goes out. If the push stops half-way, the rows not yet answered go back to
+    PENDING (see ``outbox_push``), so nothing is left SENDING.
+    """
+    integration_id = runner.integration.id
     with runner.sessions() as session:
-        now = utcnow()
-        for sku, rows in groups.items():
-            ids = [row.id for row in rows]
-            verdict = verdicts.get(sku)
-            if sku in fba:
-                values: dict[str, Any] = {
-                    "state": OutboxState.DONE,
-                    "last_error": "skipped: channel-held (FBA) stock",
-                }
-            elif verdict is None:
-                values = {
-                    "state": OutboxState.PENDING,
-                    "last_error": "no result from the channel; will resend",
-                }
-            elif verdict.ok:
-                values = {"state": OutboxState.DONE, "sent_at": now, "submission_id": result.submission_id}
-            else:
-                values = {
-                    "state": OutboxState.FAILED,
-                    "last_error": verdict.message,
-                    "submission_id": result.submission_id,
-                }
-                runner.record_failures(
-                    session, [RecordFailure(sku, f"{kind.value} rejected: {verdict.message}")]
-                )
-            session.execute(update(OutboxEntry).where(OutboxEntry.id.in_(ids)).values(**values))
-            runner.run.add(f"{kind.value}_{values['state'].value}")
+        claimed = outbox_push.claim(session, integration_id, kind)
+        fba = outbox_push.channel_held(session, integration_id) if kind is OutboxKind.QUANTITY else set()
         runner.commit_batch(session)
-    runner.progress("outbound", len(groups))
-
-
-def _fba_skus(runner: _Runner, groups: dict[str, list[OutboxEntry]]) -> set[str]:
-    with runner.sessions() as session:
-        return set(
-            session.scalars(
-                select(Listing.channel_sku).where(
-                    Listing.integration_id == runner.integration.id,
-                    member_of(Listing.channel_sku, list(groups)),
-                    Listing.fulfilment == Fulfilment.FBA,
+    if not claimed.latest:
+        return
+    try:
+        skipped = [sku for sku in claimed.latest if sku in fba]  # FBA prices are ours to set
+        if skipped:
+            with runner.sessions() as session:
+                outbox_push.mark(
+                    session,
+                    claimed.row_ids(skipped),
+                    state=OutboxState.DONE,
+                    last_error="skipped: channel-held (FBA) stock",
                 )
-            )
+                runner.run.add(f"{kind.value}_{OutboxState.DONE.value}", len(skipped))
+                runner.commit_batch(session)
+        for chunk in outbox_push.chunks(sku for sku in claimed.latest if sku not in fba):
+            _push_chunk(runner, connector, kind, claimed, chunk)
+    except BaseException:
+        with runner.sessions() as session:
+            outbox_push.release(session, integration_id, kind)
+            session.commit()
+        raise
+
+
+def _push_chunk(
+    runner: _Runner, connector: Any, kind: OutboxKind, claimed: outbox_push.Claim, chunk: list[str]
+) -> None:
+    latest = claimed.latest
+    if kind is OutboxKind.QUANTITY:
+        result = connector.push_quantities([QuantityUpdate(sku, latest[sku].quantity or 0) for sku in chunk])
+    else:
+        result = connector.push_prices(
+            [
+                PriceUpdate(sku, Money(value.price, value.currency or ""))
+                for sku in chunk
+                if (value := latest[sku]).price is not None
+            ]
         )
+    verdicts = {r.sku: r for r in result.results}
+    done = [sku for sku in chunk if (v := verdicts.get(sku)) is not None and v.ok]
+    unanswered = [sku for sku in chunk if sku not in verdicts]
+    rejected = [verdicts[sku] for sku in chunk if sku in verdicts and not verdicts[sku].ok]
+    with runner.sessions() as session:
+        outbox_push.mark(
+            session,
+            claimed.row_ids(done),
+            state=OutboxState.DONE,
+            sent_at=utcnow(),
+            submission_id=result.submission_id,
+        )
+        outbox_push.mark(
+            session,
+            claimed.row_ids(unanswered),
+            state=OutboxState.PENDING,
+            last_error="no result from the channel; will resend",
+        )
+        outbox_push.mark_failed(
+            session,
+            [(row_id, v.message) for v in rejected for row_id in claimed.row_ids([v.sku])],
+            result.submission_id,
+        )
+        runner.record_failures(
+            session, [RecordFailure(v.sku, f"{kind.value} rejected: {v.message}") for v in rejected]
+        )
+        for state, skus in ((OutboxState.DONE, done), (OutboxState.PENDING, unanswered)):
+            if skus:
+                runner.run.add(f"{kind.value}_{state.value}", len(skus))
+        if rejected:
+            runner.run.add(f"{kind.value}_{OutboxState.FAILED.value}", len(rejected))
+        runner.commit_batch(session)
+    runner.progress("outbound", len(chunk))
 
 
 STREAM_FUNCTIONS: dict[str, Callable[[_Runner, Any, Any], None]] = {
