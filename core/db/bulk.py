@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 Processor = Callable[[Any], Any] | None
 
 
-def _converted(rows: Iterable[Sequence[Any]], processors: list[Processor]) -> Iterator[Sequence[Any]]:
+def _converted(rows: Iterable[Sequence[Any]], processors: Sequence[Processor]) -> Iterator[Sequence[Any]]:
     """Rows with each value converted for the driver; a value repeated from the row before
     (the batch's timestamp, its integration, a state) is converted once, not once per row."""
     if not any(processors):
