@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.db.members import member_of
 from core.db.models import Integration
-from core.db.session import get_engine
 from core.errors import InputError, NotFoundError
 from plugins.bigbuy_mip.models import DEFAULT_COMMISSION_PERCENT, CarrierStrategy, IntegrationOptions
 
@@ -60,12 +61,11 @@ def update_options(session: Session, integration_id: int, **changes: Any) -> Int
     return options
 
 
-def strategy_for(integration_id: int) -> CarrierStrategy:
-    """The integration's carrier strategy, read on its own connection (the hook has no session)."""
-    with get_engine().connect() as connection:
-        value = connection.scalar(
-            select(IntegrationOptions.carrier_strategy).where(
-                IntegrationOptions.integration_id == integration_id
-            )
+def strategies(session: Session, integration_ids: Sequence[int]) -> dict[int, CarrierStrategy]:
+    """The stored carrier strategy of each integration that has one (others: cheapest)."""
+    rows = session.execute(
+        select(IntegrationOptions.integration_id, IntegrationOptions.carrier_strategy).where(
+            member_of(IntegrationOptions.integration_id, integration_ids)
         )
-    return CarrierStrategy(value) if value else CarrierStrategy.CHEAPEST
+    )
+    return {integration_id: CarrierStrategy(value) for integration_id, value in rows if value}
