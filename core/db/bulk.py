@@ -44,9 +44,18 @@ def _converted(rows: Iterable[Sequence[Any]], processors: Sequence[Processor]) -
 
 
 def insert_rows(
-    session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    into: str | None = None,
 ) -> None:
-    """Insert ``rows`` (tuples in ``columns`` order) into ``table``, in the session's transaction."""
+    """Insert ``rows`` (tuples in ``columns`` order) into ``table``, in the session's transaction.
+
+    ``into`` names another table of the same columns to write to instead (a staging table),
+    the values still converted by ``table``'s column types.
+    """
     session.flush()  # the driver-level statement below does not autoflush pending ORM rows
     connection = session.connection()
     dialect = connection.dialect
@@ -58,12 +67,12 @@ def insert_rows(
     cursor = driver.cursor()
     try:
         if dialect.name == "postgresql":
-            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY {into or table.name} ({names}) FROM STDIN") as copy:
                 for row in values:
                     copy.write_row(row)
         else:
             marks = ", ".join("?" for _ in columns)
-            statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608 (metadata names)
+            statement = f"INSERT INTO {into or table.name} ({names}) VALUES ({marks})"  # noqa: S608 (metadata names)
             cursor.executemany(statement, values)
     finally:
         cursor.close()
