@@ -31,7 +31,6 @@ from sqlalchemy import ColumnElement, CursorResult, Select, and_, case, or_, sel
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from core.db.base import utcnow
-from core.db.members import member_of
 from core.db.models import Integration, NotifyState, Order, Shipment
 from core.dto import ConfirmationResult, ShipmentConfirmation
 from core.dto import ShipmentLine as ConfirmedLine
@@ -237,7 +236,7 @@ def _send_integration(
             select(Notice, Shipment, Order)
             .join(Shipment, Shipment.id == Notice.shipment_id)
             .join(Order, Order.id == Notice.order_id)
-            .where(member_of(Notice.id, notice_ids), Notice.claim_token == token)
+            .where(Notice.id.in_(notice_ids), Notice.claim_token == token)
             .options(selectinload(Order.items))
             .order_by(Notice.id)
         ).all()
@@ -303,7 +302,7 @@ def notify_pending(
         if not ids:
             return summary
         claimed = session.execute(
-            select(Notice.id, Notice.integration_id, Notice.possibly_sent).where(member_of(Notice.id, ids))
+            select(Notice.id, Notice.integration_id, Notice.possibly_sent).where(Notice.id.in_(ids))
         ).all()
     by_integration: dict[int, list[int]] = defaultdict(list)
     for notice_id, integration_id, possibly_sent in claimed:
