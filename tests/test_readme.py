@@ -67,6 +67,7 @@ def test_every_readme_command_runs(tmp_path: Path) -> None:
             for part in command.split(" && "):
                 args = shlex.split(re.sub(r"\[(--[a-z-]+)\]", r"\1", part))[1:]
                 args = [placeholders.get(a, a).replace("8765", str(port)) for a in args]
+                args = [str(README.parent / a) if a.startswith("examples/") else a for a in args]
                 if args[:3] == ["sandbox", "amazon", "serve"]:
                     serve = channelhub + [a for a in args if a != "&"]
                     sandbox = subprocess.Popen(serve, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL)

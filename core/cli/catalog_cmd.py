@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 import typer
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
-from core.cli.output import console, print_json, print_table
+from core.cli.output import console, err_console, print_json, print_table, progress_bar
 from core.db.members import member_of
-from core.db.models import Integration, Listing, Order, OrderStatus, Product
+from core.db.models import (
+    Integration,
+    Listing,
+    NotifyState,
+    Order,
+    OrderItem,
+    OrderStatus,
+    OutboxEntry,
+    OutboxKind,
+    OutboxState,
+    Product,
+    Shipment,
+    StockSource,
+    shipment_orders,
+)
 from core.db.session import session_scope
-from core.errors import InputError
-from core.services import catalog, integrations, orders
+from core.dto import Fulfilment
+from core.errors import InputError, NotFoundError
+from core.services import catalog, catalogue_import, integrations, orders
+from core.services.prices import parse_price
 
 orders_app = typer.Typer(no_args_is_help=True)
 products_app = typer.Typer(no_args_is_help=True)
@@ -21,13 +40,20 @@ stock_app = typer.Typer(no_args_is_help=True)
 price_app = typer.Typer(no_args_is_help=True)
 
 
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
 @orders_app.command("list")
 def orders_list(
-    status: OrderStatus | None = typer.Option(None, help="Only orders in this status."),
+    status: OrderStatus | None = typer.Option(None, help="Only orders in this status (any, shipped too)."),
+    integration: str | None = typer.Option(None, "--integration", "-i", help="Only this integration."),
+    sku: str | None = typer.Option(None, "--sku", help="Only orders with an item of this SKU."),
+    show_all: bool = typer.Option(False, "--all", help="Shipped and cancelled orders too."),
     limit: int = typer.Option(50, min=1, help="At most this many, soonest ship-by first."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Orders, soonest ship-by date first."""
+    """Orders still to ship, soonest ship-by date first (--all or --status for the others)."""
     with session_scope() as session:
         query = (
             select(Order, Integration.alias)
@@ -36,14 +62,21 @@ def orders_list(
         )
         if status is not None:
             query = query.where(Order.status == status)
+        elif not show_all:
+            query = query.where(Order.status.not_in((OrderStatus.SHIPPED, OrderStatus.CANCELLED)))
+        if integration is not None:
+            query = query.where(Order.integration_id == integrations.find(session, integration).id)
+        if sku is not None:
+            query = query.where(Order.id.in_(select(OrderItem.order_id).where(OrderItem.sku == sku)))
         rows = [
             {
                 "id": o.id,
                 "integration": alias,
+                "integration_id": o.integration_id,
                 "channel_order_id": o.channel_order_id,
                 "status": o.status.value,
                 "fulfilment": o.fulfilment.value,
-                "ship_by": o.ship_by,
+                "ship_by": _iso(o.ship_by),
                 "total": None if o.total is None else str(o.total),
                 "currency": o.currency,
                 "carrier": o.carrier_code,
@@ -72,6 +105,128 @@ def orders_list(
     )
 
 
+@orders_app.command("show")
+def orders_show(
+    order: str = typer.Argument(..., help="Hub id, or the channel's order id."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """One order: items, addresses (REDACTED after redaction), carrier, shipments, notification."""
+    with session_scope() as session:
+        data = _order_data(session, _find_order(session, order))
+    if as_json:
+        print_json(data)
+        return
+    ship = data["ship_to"]
+    console.print(
+        f"order {data['id']} ({data['channel_order_id']}) on {data['integration']}: {data['status']}, "
+        f"{data['fulfilment']}, ship by {data['ship_by']}\n"
+        f"buyer {data['buyer_name']} <{data['buyer_email']}>\n"
+        f"ship to {ship['name']}, {ship['line1']}, {ship['postal_code']} {ship['city']}, {ship['country']}\n"
+        f"carrier {data['carrier']} {data['service'] or ''}"
+        + (f" (review: {data['review_reason']})" if data["review_reason"] else ""),
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    print_table(
+        "Items",
+        ["sku", "title", "qty", "unit price"],
+        [
+            (i["sku"], i["title"], i["quantity"], f"{i['unit_price']} {data['currency']}")
+            for i in data["items"]
+        ],
+    )
+    print_table(
+        "Shipments",
+        ["id", "carrier", "tracking", "shipped", "notified"],
+        [
+            (s["id"], s["carrier"], s["tracking_number"], s["shipped_at"], s["notify_state"])
+            for s in data["shipments"]
+        ],
+    )
+
+
+def _find_order(session: Session, reference: str) -> Order:
+    """By channel order id first (they look like 202-1234567-1234567), then by hub id."""
+    matches = session.scalars(select(Order).where(Order.channel_order_id == reference)).all()
+    if len(matches) > 1:
+        raise InputError("order", f"{reference!r} is on several integrations: give the hub id")
+    if matches:
+        return matches[0]
+    if reference.isdigit():
+        return orders.get_order(session, int(reference))
+    raise NotFoundError(f"no order with id or channel order id {reference!r}")
+
+
+def _order_data(session: Session, order: Order) -> dict[str, Any]:
+    alias = session.scalar(select(Integration.alias).where(Integration.id == order.integration_id))
+    shipments = session.scalars(
+        select(Shipment)
+        .join(shipment_orders, shipment_orders.c.shipment_id == Shipment.id)
+        .where(shipment_orders.c.order_id == order.id)
+        .order_by(Shipment.id)
+    ).all()
+    return {
+        "id": order.id,
+        "integration": alias,
+        "integration_id": order.integration_id,
+        "channel_order_id": order.channel_order_id,
+        "status": order.status.value,
+        "channel_status": order.channel_status,
+        "fulfilment": order.fulfilment.value,
+        "purchase_date": _iso(order.purchase_date),
+        "ship_by": _iso(order.ship_by),
+        "currency": order.currency,
+        "total": _money(order.total),
+        "shipping_total": _money(order.shipping_total),
+        "buyer_name": order.buyer_name,
+        "buyer_email": order.buyer_email,
+        "buyer_phone": order.buyer_phone,
+        "ship_to": {
+            "name": order.ship_name,
+            "line1": order.ship_line1,
+            "line2": order.ship_line2,
+            "line3": order.ship_line3,
+            "city": order.ship_city,
+            "state": order.ship_state,
+            "postal_code": order.ship_postal_code,
+            "country": order.ship_country,
+            "phone": order.ship_phone,
+        },
+        "redacted_at": _iso(order.redacted_at),
+        "carrier": order.carrier_code,
+        "service": order.service_code,
+        "review_reason": order.review_reason,
+        "items": [
+            {
+                "sku": item.sku,
+                "channel_sku": item.sku,
+                "asin": item.asin,
+                "title": item.title,
+                "quantity": item.quantity,
+                "unit_price": str(item.unit_price),
+                "currency": order.currency,
+            }
+            for item in order.items
+        ],
+        "shipments": [
+            {
+                "id": s.id,
+                "carrier": s.carrier_code,
+                "service": s.service_code,
+                "tracking_number": s.tracking_number,
+                "label_created_at": _iso(s.label_created_at),
+                "shipped_at": _iso(s.shipped_at),
+                "delivered_at": _iso(s.delivered_at),
+                "notify_state": NotifyState(s.notify_state).value,
+                "notified_at": _iso(s.notified_at),
+                "notify_attempts": s.notify_attempts,
+            }
+            for s in shipments
+        ],
+    }
+
+
 @orders_app.command("cancel")
 def orders_cancel(order_id: int) -> None:
     """Cancel in the hub only (the channel is not told); an unshipped order's units are restocked."""
@@ -80,14 +235,43 @@ def orders_cancel(order_id: int) -> None:
         console.print(f"order {order.id} ({order.channel_order_id}) cancelled in the hub", highlight=False)
 
 
+STOCK_STATES = ("unknown", "channel", "hub")
+
+
 @products_app.command("list")
 def products_list(
+    integration: str | None = typer.Option(None, "--integration", "-i", help="Only products listed there."),
+    status: str | None = typer.Option(
+        None, "--status", help="Stock state: unknown (never learned), channel (adopted), hub (set)."
+    ),
+    sku: str | None = typer.Option(None, "--sku", help="SKU, or a pattern with * (e.g. 'MUG-*')."),
     limit: int = typer.Option(100, min=1),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Hub products with stock and where each is listed."""
+    if status is not None and status not in STOCK_STATES:
+        raise InputError("status", f"must be one of {', '.join(STOCK_STATES)}, got {status!r}")
     with session_scope() as session:
-        products = session.scalars(select(Product).order_by(Product.sku).limit(limit)).all()
+        query = select(Product).order_by(Product.sku)
+        if integration is not None:
+            iid = integrations.find(session, integration).id
+            query = query.where(
+                Product.id.in_(select(Listing.product_id).where(Listing.integration_id == iid))
+            )
+        if status == "unknown":
+            query = query.where(Product.stock_on_hand.is_(None))
+        elif status == "channel":
+            query = query.where(Product.stock_source == StockSource.CHANNEL.value)
+        elif status == "hub":
+            query = query.where(
+                Product.stock_on_hand.is_not(None),
+                or_(Product.stock_source.is_(None), Product.stock_source == StockSource.HUB.value),
+            )
+        if sku is not None:
+            query = query.where(
+                Product.sku.like(sku.replace("%", r"\%").replace("_", r"\_").replace("*", "%"), escape="\\")
+            )
+        products = session.scalars(query.limit(limit)).all()
         committed = catalog.committed_units(session, [p.id for p in products])
         listed: dict[int, list[str]] = {}
         for product_id, alias in session.execute(
@@ -98,11 +282,14 @@ def products_list(
             listed.setdefault(product_id, []).append(alias)
         rows: list[dict[str, Any]] = [
             {
+                "id": p.id,
                 "sku": p.sku,
                 "title": p.title,
                 "on_hand": p.stock_on_hand,
+                "stock_source": _stock_state(p),
                 "available": catalog.available(p.stock_on_hand, committed.get(p.id, 0)),
                 "rrp": None if p.rrp is None else str(p.rrp),
+                "currency": p.currency,
                 "listed_on": sorted(listed.get(p.id, [])),
             }
             for p in products
@@ -114,10 +301,234 @@ def products_list(
         "Products",
         ["sku", "title", "on hand", "available", "rrp", "listed on"],
         [
-            (r["sku"], r["title"], r["on_hand"], r["available"], r["rrp"], ", ".join(r["listed_on"]))
+            (
+                r["sku"],
+                r["title"],
+                "unknown" if r["on_hand"] is None else r["on_hand"],
+                r["available"],
+                r["rrp"],
+                ", ".join(r["listed_on"]),
+            )
             for r in rows
         ],
     )
+
+
+def _stock_state(product: Product) -> str:
+    if product.stock_on_hand is None:
+        return "unknown"
+    return product.stock_source or StockSource.HUB.value
+
+
+@products_app.command("import")
+def products_import(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV (with header) or JSON Lines."),
+    fmt: str | None = typer.Option(None, "--format", help="csv or jsonl (default: from the file name)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check and count; store nothing."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Upsert products by SKU from a file: sku,title,ean,brand,category,weight_kg,cost,rrp,currency,on_hand.
+
+    Empty cells keep what is stored. Bad rows are listed with their line and reason while the
+    good ones load; stock and RRP changes are queued for every listing like `stock set`.
+    """
+
+    def report_bad(line: int, reason: str) -> None:
+        if not as_json:
+            err_console.print(f"line {line}: {reason}", highlight=False, markup=False)
+
+    with progress_bar(transient=True) as bar, session_scope() as session:
+        task = bar.add_task(f"importing {file.name}", total=file.stat().st_size)
+        report = catalogue_import.import_file(
+            session,
+            file,
+            fmt=fmt,
+            dry_run=dry_run,
+            on_error=report_bad,
+            progress=lambda n: bar.advance(task, n),
+        )
+        if dry_run:
+            session.rollback()
+    if as_json:
+        print_json(
+            {
+                "dry_run": report.dry_run,
+                "rows": report.rows,
+                "created": report.created,
+                "updated": report.updated,
+                "bad": report.bad,
+                "quantity_pushes": report.quantity_pushes,
+                "price_pushes": report.price_pushes,
+                "errors": [{"line": line, "reason": reason} for line, reason in report.errors],
+            }
+        )
+        return
+    verb = "would create" if dry_run else "created"
+    console.print(
+        f"{file.name}: {report.rows} row(s): {verb} {report.created}, "
+        f"{'would update' if dry_run else 'updated'} {report.updated}, bad {report.bad}"
+        + (
+            ""
+            if dry_run
+            else f"; queued {report.quantity_pushes} stock, {report.price_pushes} price push(es)"
+        ),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@products_app.command("set")
+def products_set(
+    sku: str,
+    title: str | None = typer.Option(None, "--title"),
+    ean: str | None = typer.Option(None, "--ean"),
+    brand: str | None = typer.Option(None, "--brand"),
+    category: str | None = typer.Option(None, "--category"),
+    weight: str | None = typer.Option(None, "--weight", help="Kilograms."),
+    cost: str | None = typer.Option(None, "--cost"),
+    rrp: str | None = typer.Option(None, "--rrp", help="Default listing price, queued for every listing."),
+    currency: str | None = typer.Option(None, "--currency", help="ISO 4217 code of cost and RRP."),
+    on_hand: int | None = typer.Option(None, "--on-hand", help="Units on hand, queued like `stock set`."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Change one product's data; nothing is stored if any value is bad."""
+    try:
+        kg = None if weight is None else Decimal(weight)
+    except InvalidOperation:
+        raise InputError("weight", f"must be a number of kilograms, got {weight!r}") from None
+    edit = catalog.ProductEdit(title, ean, brand, category, kg, cost, rrp, currency, on_hand)
+    with session_scope() as session:
+        product = catalog.update_product(session, sku, edit)
+        data = _product_data(session, product)
+    if as_json:
+        print_json(data)
+        return
+    console.print(
+        f"{sku}: updated; on hand {data['on_hand']}, RRP {data['rrp']} {data['currency']}", highlight=False
+    )
+
+
+@products_app.command("show")
+def products_show(
+    sku: str, as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")
+) -> None:
+    """One product: data, stock (on hand, committed, available), each listing and what is queued."""
+    with session_scope() as session:
+        data = _product_data(session, catalog.get_product(session, sku))
+    if as_json:
+        print_json(data)
+        return
+    console.print(
+        f"{data['sku']}  {data['title'] or ''}\n"
+        f"brand {data['brand']}, category {data['category']}, weight {data['weight_kg']} kg, "
+        f"EAN {data['ean']}\n"
+        f"cost {data['cost']}, RRP {data['rrp']} {data['currency'] or ''}\n"
+        f"on hand {data['on_hand'] if data['on_hand'] is not None else 'unknown'} ({data['stock_source']}), "
+        f"committed {data['committed']}, available {data['available']}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    print_table(
+        "Listings",
+        [
+            "integration",
+            "channel sku",
+            "fulfilment",
+            "excluded",
+            "channel qty",
+            "pushed qty",
+            "price",
+            "queued",
+        ],
+        [
+            (
+                lst["integration"],
+                lst["channel_sku"],
+                lst["fulfilment"],
+                "yes" if lst["excluded"] else "",
+                lst["channel_quantity"],
+                lst["pushed_quantity"],
+                f"{lst['channel_price']} {lst['currency']}" if lst["channel_price"] else None,
+                ", ".join(f"{q['kind']} {q['value']}" for q in lst["queued"]),
+            )
+            for lst in data["listings"]
+        ],
+    )
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _product_data(session: Session, product: Product) -> dict[str, Any]:
+    """``products show``'s view of one product (also printed by ``products set --json``)."""
+    committed = catalog.committed_units(session, [product.id]).get(product.id, 0)
+    listings = session.execute(
+        select(Listing, Integration.alias)
+        .join(Integration)
+        .where(Listing.product_id == product.id)
+        .order_by(Listing.id)
+    ).all()
+    rows = []
+    for listing, alias in listings:
+        entries = session.scalars(
+            select(OutboxEntry)
+            .where(
+                OutboxEntry.integration_id == listing.integration_id, OutboxEntry.sku == listing.channel_sku
+            )
+            .order_by(OutboxEntry.id)
+        ).all()
+        sent = [
+            e for e in entries if e.kind is OutboxKind.QUANTITY and e.state is OutboxState.DONE and e.sent_at
+        ]
+        queued = [e for e in entries if e.state in (OutboxState.PENDING, OutboxState.SENDING)]
+        rows.append(
+            {
+                "integration": alias,
+                "integration_id": listing.integration_id,
+                "channel_sku": listing.channel_sku,
+                "asin": listing.asin,
+                "fulfilment": listing.fulfilment.value,
+                "excluded": listing.excluded,
+                "channel_quantity": listing.channel_quantity,
+                "pushed_quantity": sent[-1].quantity if sent else None,
+                "pushed_at": sent[-1].sent_at.isoformat() if sent and sent[-1].sent_at else None,
+                "channel_price": _money(listing.channel_price),
+                "currency": listing.currency,
+                "queued": [
+                    {
+                        "kind": e.kind.value,
+                        "value": _money(e.price) if e.kind is OutboxKind.PRICE else "available at push",
+                        "currency": e.currency,
+                        "state": e.state.value,
+                        "queued_at": e.created_at.isoformat(),
+                    }
+                    for e in queued
+                ],
+            }
+        )
+    fba = sum(
+        listing.channel_quantity or 0 for listing, _ in listings if listing.fulfilment is Fulfilment.FBA
+    )
+    return {
+        "id": product.id,
+        "sku": product.sku,
+        "title": product.title,
+        "ean": product.ean,
+        "brand": product.brand,
+        "category": product.category,
+        "weight_kg": None if product.weight_kg is None else str(product.weight_kg),
+        "cost": _money(product.cost),
+        "rrp": _money(product.rrp),
+        "currency": product.currency,
+        "on_hand": product.stock_on_hand,
+        "stock_source": _stock_state(product),
+        "committed": committed,
+        "available": catalog.available(product.stock_on_hand, committed),
+        "fba_quantity": fba,
+        "listings": rows,
+    }
 
 
 @stock_app.command("set")
@@ -137,10 +548,7 @@ def price_set(
     integration: list[str] = typer.Option([], "--integration", "-i", help="Only these integrations."),
 ) -> None:
     """Queue a listing price (in each listing's currency) for the next outbound run."""
-    try:
-        value = Decimal(amount)
-    except InvalidOperation:
-        raise InputError("amount", f"must be a number like 12.99, got {amount!r}") from None
+    value = parse_price("amount", amount, None)
     with session_scope() as session:
         ids = None
         if integration:

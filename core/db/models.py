@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -52,6 +53,19 @@ class IntegrationStatus(enum.StrEnum):
     INCOMPLETE = "incomplete"
     LIVE = "live"
     ERROR = "error"
+
+
+class StockSource(enum.StrEnum):
+    """Where a product's on-hand stock came from.
+
+    ``channel``: adopted from the first MFN listing import of an integration; the hub shows it and
+    commits orders against it but pushes nothing until a person confirms stock, because the
+    listing already shows that value and the channels' own quantities may overlap. ``hub``: set by
+    a person (``stock set``, ``products set``, ``products import``): the hub owns it and pushes it.
+    """
+
+    CHANNEL = "channel"
+    HUB = "hub"
 
 
 class OrderStatus(enum.StrEnum):
@@ -128,6 +142,9 @@ class Product(Base):
         CheckConstraint("stock_on_hand >= 0", name="stock_non_negative"),
         CheckConstraint("rrp IS NULL OR rrp >= 0", name="rrp_non_negative"),
         CheckConstraint("cost IS NULL OR cost >= 0", name="cost_non_negative"),
+        CheckConstraint(
+            "stock_source IS NULL OR stock_source IN ('channel', 'hub')", name="stock_source_known"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -139,7 +156,11 @@ class Product(Base):
     rrp: Mapped[Money | None]
     cost: Mapped[Money | None]
     currency: Mapped[Currency | None]
-    stock_on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    ean: Mapped[str | None] = mapped_column(String(32))
+    stock_on_hand: Mapped[int | None] = mapped_column(Integer)
+    """Units on hand; None while the hub has never learned them (unknown is not zero)."""
+    stock_source: Mapped[StockSource | None] = mapped_column(String(16))
+    """Who the on-hand value came from: adopted from a channel listing, or set in the hub."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -166,6 +187,8 @@ class Listing(Base):
     currency: Mapped[Currency | None]
     channel_quantity: Mapped[int | None]
     last_seen_at: Mapped[datetime | None]
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Excluded by the integration's product filters (a plugin decides, core stores): pushes 0."""
 
     product: Mapped[Product] = relationship(back_populates="listings")
 

@@ -2,7 +2,7 @@
 
 A million queued SKUs must cost a handful of statements, not one per row: the claim is one
 ``UPDATE ... RETURNING``, and each pushed chunk (one channel feed) gets one statement per
-outcome (done, failed, no result, channel-held), whatever the number of rows.
+outcome (done, failed, no result, each skip reason), whatever the number of rows.
 
 Claimed rows are in state SENDING. Rows only leave SENDING with a verdict, or through
 :func:`release` when the push stops half-way (the channel went away, the lease was lost); a
@@ -15,16 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from itertools import islice
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
 from core.db.members import member_of
-from core.db.models import Listing, OutboxEntry, OutboxKind, OutboxState
-from core.dto import Fulfilment
+from core.db.models import OutboxEntry, OutboxKind, OutboxState
 
 OUTBOX = cast(Table, OutboxEntry.__table__)
 
@@ -100,21 +100,33 @@ def claim(session: Session, integration_id: int, kind: OutboxKind) -> Claim:
     return result
 
 
-def channel_held(session: Session, integration_id: int) -> set[str]:
-    """The integration's FBA SKUs: their stock is the channel's, never pushed."""
-    return set(
-        session.scalars(
-            select(Listing.channel_sku).where(
-                Listing.integration_id == integration_id, Listing.fulfilment == Fulfilment.FBA
-            )
-        )
-    )
-
-
 def mark(session: Session, row_ids: Sequence[int], **values: Any) -> None:
     """One verdict for many rows, in one statement."""
     if row_ids:
         session.execute(update(OUTBOX).where(member_of(OUTBOX.c.id, row_ids)).values(**values))
+
+
+def mark_sent(
+    session: Session, sent: Sequence[tuple[int, int]], *, submission_id: str | None, sent_at: datetime
+) -> None:
+    """Accepted quantity rows, each with the quantity actually sent, in one executemany.
+
+    The quantity is computed at push time (``catalog.quantities_to_push``), so the row records
+    what the channel now holds rather than what was current when the row was queued.
+    """
+    if not sent:
+        return
+    session.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.id == bindparam("row_id"))
+        .values(
+            state=OutboxState.DONE,
+            quantity=bindparam("sent_quantity"),
+            sent_at=sent_at,
+            submission_id=submission_id,
+        ),
+        [{"row_id": row_id, "sent_quantity": quantity} for row_id, quantity in sent],
+    )
 
 
 def mark_failed(

@@ -48,18 +48,19 @@ from core.db.models import (
 from core.dto import (
     ChannelOrder,
     ChannelProduct,
+    Fulfilment,
     FulfilmentUpdate,
     InventoryLevel,
     Money,
     PriceUpdate,
+    PushResult,
     QuantityUpdate,
     RecordFailure,
 )
 from core.errors import ChannelAuthError, InputError
 from core.logs import get_logger
 from core.plugins import PluginManager
-from core.services import carrier_selection, integrations, order_import, outbox_push, stream_lock
-from core.services.catalog import product_ids_for
+from core.services import carrier_selection, catalog, integrations, order_import, outbox_push, stream_lock
 from core.services.prefetch import prefetched
 from core.services.stream_lock import LockLost
 
@@ -138,6 +139,16 @@ class _Runner:
                     SyncCursor.integration_id == self.integration.id, SyncCursor.stream == self.stream
                 )
             )
+
+    def first_run(self) -> bool:
+        """True until this stream of this integration has once finished without error."""
+        with self.sessions() as session:
+            done = session.scalar(
+                select(SyncCursor.last_success_at).where(
+                    SyncCursor.integration_id == self.integration.id, SyncCursor.stream == self.stream
+                )
+            )
+            return done is None
 
     def commit_batch(self, session: Session, cursor: str | None = None, *, save_cursor: bool = False) -> None:
         """Renew our lease and (optionally) move the cursor, in the batch's own transaction."""
@@ -300,13 +311,22 @@ def _orders(
 
 
 def _upsert_listings(
-    runner: _Runner, session: Session, rows: Sequence[ChannelProduct | InventoryLevel], *, stock_only: bool
+    runner: _Runner,
+    session: Session,
+    rows: Sequence[ChannelProduct | InventoryLevel],
+    *,
+    stock_only: bool,
+    first_import: bool = False,
 ) -> None:
-    """Listings of this integration by channel SKU; the same SKU elsewhere is the same product."""
+    """Listings of this integration by channel SKU; the same SKU elsewhere is the same product.
+
+    MFN listing quantities are adopted as on hand for products whose stock the hub has never
+    learned (``catalog.adopt_stock``); nothing is queued for them, so the listing keeps its value.
+    """
     integration_id = runner.integration.id
     skus = {row.sku for row in rows}
     titles = {row.sku: getattr(row, "title", None) for row in rows}
-    ids = product_ids_for(session, skus, titles)
+    ids = catalog.product_ids_for(session, skus, titles)
     existing = {
         listing.channel_sku: listing
         for listing in session.scalars(
@@ -316,6 +336,7 @@ def _upsert_listings(
         )
     }
     now = utcnow()
+    observed: dict[int, int] = {}
     for row in rows:
         listing = existing.get(row.sku)
         if listing is None:
@@ -335,13 +356,23 @@ def _upsert_listings(
             if row.price is not None:
                 listing.channel_price = row.price.amount
                 listing.currency = row.price.currency
+            if row.fulfilment is Fulfilment.MFN and row.quantity is not None:
+                seen = observed.get(ids[row.sku])
+                observed[ids[row.sku]] = row.quantity if seen is None else min(seen, row.quantity)
+    if observed:
+        adoption = catalog.adopt_stock(session, observed, first_import=first_import)
+        if adoption.adopted:
+            runner.run.add("stock_adopted", len(adoption.adopted))
+        if adoption.conflicts:
+            runner.run.add("stock_conflicts", len(adoption.conflicts))
 
 
 def _products(runner: _Runner, connector: Any, _after: object) -> None:
+    first_import = runner.first_run()
     for batch in connector.fetch_products():
         good, bad = _valid_products(batch)
         with runner.sessions() as session:
-            _upsert_listings(runner, session, good, stock_only=False)
+            _upsert_listings(runner, session, good, stock_only=False, first_import=first_import)
             runner.record_failures(session, bad)
             runner.commit_batch(session)
         runner.progress("products", len(batch))
@@ -425,24 +456,15 @@ def _push(runner: _Runner, connector: Any, kind: OutboxKind) -> None:
     integration_id = runner.integration.id
     with runner.sessions() as session:
         claimed = outbox_push.claim(session, integration_id, kind)
-        fba = outbox_push.channel_held(session, integration_id) if kind is OutboxKind.QUANTITY else set()
         runner.commit_batch(session)
     if not claimed.latest:
         return
     try:
-        skipped = [sku for sku in claimed.latest if sku in fba]  # FBA prices are ours to set
-        if skipped:
-            with runner.sessions() as session:
-                outbox_push.mark(
-                    session,
-                    claimed.row_ids(skipped),
-                    state=OutboxState.DONE,
-                    last_error="skipped: channel-held (FBA) stock",
-                )
-                runner.run.add(f"{kind.value}_{OutboxState.DONE.value}", len(skipped))
-                runner.commit_batch(session)
-        for chunk in outbox_push.chunks(sku for sku in claimed.latest if sku not in fba):
-            _push_chunk(runner, connector, kind, claimed, chunk)
+        for chunk in outbox_push.chunks(claimed.latest):
+            if kind is OutboxKind.QUANTITY:
+                _push_quantity_chunk(runner, connector, claimed, chunk)
+            else:
+                _push_price_chunk(runner, connector, claimed, chunk)
     except BaseException:
         with runner.sessions() as session:
             outbox_push.release(session, integration_id, kind)
@@ -450,53 +472,102 @@ def _push(runner: _Runner, connector: Any, kind: OutboxKind) -> None:
         raise
 
 
-def _push_chunk(
-    runner: _Runner, connector: Any, kind: OutboxKind, claimed: outbox_push.Claim, chunk: list[str]
+def _push_quantity_chunk(
+    runner: _Runner, connector: Any, claimed: outbox_push.Claim, chunk: list[str]
 ) -> None:
-    latest = claimed.latest
-    if kind is OutboxKind.QUANTITY:
-        result = connector.push_quantities([QuantityUpdate(sku, latest[sku].quantity or 0) for sku in chunk])
-    else:
-        result = connector.push_prices(
-            [
-                PriceUpdate(sku, Money(value.price, value.currency or ""))
-                for sku in chunk
-                if (value := latest[sku]).price is not None
-            ]
-        )
-    verdicts = {r.sku: r for r in result.results}
-    done = [sku for sku in chunk if (v := verdicts.get(sku)) is not None and v.ok]
-    unanswered = [sku for sku in chunk if sku not in verdicts]
-    rejected = [verdicts[sku] for sku in chunk if sku in verdicts and not verdicts[sku].ok]
+    """Send one chunk's quantities, computed now from committed data (issue 15 item 4).
+
+    The value queued with a row is ignored: ``catalog.quantities_to_push`` decides what each
+    SKU gets (or why it gets nothing) at the moment of the push. Skipped rows are DONE with
+    their reason; accepted rows record the quantity actually sent, for ``products show``.
+    """
     with runner.sessions() as session:
+        due = catalog.quantities_to_push(session, runner.integration.id, chunk)
+    sent = {sku: q.quantity for sku, q in due.items() if q.quantity is not None}
+    skipped: dict[str, list[str]] = {}
+    for sku, q in due.items():
+        if q.quantity is None:
+            skipped.setdefault(q.reason, []).append(sku)
+    result = (
+        connector.push_quantities([QuantityUpdate(sku, qty) for sku, qty in sent.items()]) if sent else None
+    )
+    with runner.sessions() as session:
+        for reason, skus in skipped.items():
+            outbox_push.mark(session, claimed.row_ids(skus), state=OutboxState.DONE, last_error=reason)
+            runner.run.add(f"{OutboxKind.QUANTITY.value}_{OutboxState.DONE.value}", len(skus))
+        if result is not None:
+            accepted = _write_verdicts(runner, session, OutboxKind.QUANTITY, claimed, list(sent), result)
+            outbox_push.mark_sent(
+                session,
+                [(row_id, sent[sku]) for sku in accepted for row_id in claimed.row_ids([sku])],
+                submission_id=result.submission_id,
+                sent_at=utcnow(),
+            )
+        runner.commit_batch(session)
+    runner.progress("outbound", len(chunk))
+
+
+def _push_price_chunk(runner: _Runner, connector: Any, claimed: outbox_push.Claim, chunk: list[str]) -> None:
+    """Send one chunk's newest queued prices (FBA prices are ours to set, unlike their stock)."""
+    latest = claimed.latest
+    result = connector.push_prices(
+        [
+            PriceUpdate(sku, Money(value.price, value.currency or ""))
+            for sku in chunk
+            if (value := latest[sku]).price is not None
+        ]
+    )
+    with runner.sessions() as session:
+        accepted = _write_verdicts(runner, session, OutboxKind.PRICE, claimed, chunk, result)
         outbox_push.mark(
             session,
-            claimed.row_ids(done),
+            claimed.row_ids(accepted),
             state=OutboxState.DONE,
             sent_at=utcnow(),
             submission_id=result.submission_id,
         )
-        outbox_push.mark(
-            session,
-            claimed.row_ids(unanswered),
-            state=OutboxState.PENDING,
-            last_error="no result from the channel; will resend",
-        )
-        outbox_push.mark_failed(
-            session,
-            [(row_id, v.message) for v in rejected for row_id in claimed.row_ids([v.sku])],
-            result.submission_id,
-        )
-        runner.record_failures(
-            session, [RecordFailure(v.sku, f"{kind.value} rejected: {v.message}") for v in rejected]
-        )
-        for state, skus in ((OutboxState.DONE, done), (OutboxState.PENDING, unanswered)):
-            if skus:
-                runner.run.add(f"{kind.value}_{state.value}", len(skus))
-        if rejected:
-            runner.run.add(f"{kind.value}_{OutboxState.FAILED.value}", len(rejected))
         runner.commit_batch(session)
     runner.progress("outbound", len(chunk))
+
+
+def _write_verdicts(
+    runner: _Runner,
+    session: Session,
+    kind: OutboxKind,
+    claimed: outbox_push.Claim,
+    skus: list[str],
+    result: PushResult,
+) -> list[str]:
+    """Write the rejected and unanswered rows of a pushed chunk in bulk; return the accepted SKUs.
+
+    The caller marks the accepted ones (what it records on them depends on the kind).
+    """
+    verdicts = {r.sku: r for r in result.results}
+    done = [sku for sku in skus if (v := verdicts.get(sku)) is not None and v.ok]
+    unanswered = [sku for sku in skus if sku not in verdicts]
+    rejected = [verdicts[sku] for sku in skus if sku in verdicts and not verdicts[sku].ok]
+    outbox_push.mark(
+        session,
+        claimed.row_ids(unanswered),
+        state=OutboxState.PENDING,
+        last_error="no result from the channel; will resend",
+    )
+    outbox_push.mark_failed(
+        session,
+        [(row_id, v.message) for v in rejected for row_id in claimed.row_ids([v.sku])],
+        result.submission_id,
+    )
+    runner.record_failures(
+        session, [RecordFailure(v.sku, f"{kind.value} rejected: {v.message}") for v in rejected]
+    )
+    for state, count in (
+        (OutboxState.DONE, len(done)),
+        (OutboxState.PENDING, len(unanswered)),
+        (OutboxState.FAILED, len(rejected)),
+    ):
+        if count:
+            runner.run.add(f"{kind.value}_{state.value}", count)
+    return done
 
 
 STREAM_FUNCTIONS: dict[str, Callable[[_Runner, Any, Any], None]] = {

@@ -432,7 +432,8 @@ def filters_add(
             sku_pattern=sku_pattern,
             stock_below=stock_below,
         )
-        console.print(f"filter {row.id} added")
+        changed = filters.apply_filters(session, find_integration(session, integration))
+        console.print(f"filter {row.id} added; {changed} product(s) changed side on {integration}")
 
 
 @filters_app.command("list")
@@ -462,16 +463,20 @@ def filters_list(integration: str | None = INTEGRATION, as_json: bool = JSON) ->
 def filters_remove(filter_id: int = typer.Argument(...)) -> None:
     """Delete a filter."""
     with session_scope() as session:
-        filters.remove_filter(session, filter_id)
-    console.print(f"filter {filter_id} removed")
+        integration = filters.remove_filter(session, filter_id)
+        changed = filters.apply_filters(session, integration)
+        alias = integration.alias
+    console.print(f"filter {filter_id} removed; {changed} product(s) queued again on {alias}")
 
 
 @filters_app.command("apply")
 def filters_apply(integration: str = typer.Option(..., "--integration")) -> None:
-    """Set excluded products to quantity 0 on the integration (outbox quantity rows)."""
+    """Re-evaluate the filters (e.g. after a catalogue import): excluded products push 0."""
     with session_scope() as session:
-        count = filters.apply_filters(session, find_integration(session, integration))
-    console.print(f"{count} excluded listing(s) set to 0 on {integration}")
+        target = find_integration(session, integration)
+        changed = filters.apply_filters(session, target)
+        excluded = len(filters.excluded_listings(session, target))
+    console.print(f"{excluded} excluded listing(s) held at 0 on {integration}; {changed} changed side")
 
 
 def groups() -> list[CliGroup]:

@@ -3,8 +3,10 @@
 A product is excluded from an integration when it matches any *exclude* filter, or when the
 integration has *include* filters and it matches none of them. A filter matches when all its
 given conditions hold: category and brand (case-insensitive), SKU pattern (shell glob) and, for
-exclude filters only, ``stock_below`` (on-hand stock lower than the threshold). Excluded
-products are set to quantity 0 on that integration through outbox quantity rows.
+exclude filters only, ``stock_below`` (on-hand stock lower than the threshold; unknown stock
+is never below). The plugin decides and core stores: :func:`apply_filters` hands the verdict to
+``core.services.catalog.set_exclusions``, and core pushes 0 for an excluded listing on every
+later push (stock set, order import, adoption) until a filter change lets it go again.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db.models import Integration, Listing, OutboxKind, Product
+from core.db.models import Integration, Listing, Product
 from core.dto import Fulfilment
 from core.errors import InputError, NotFoundError
-from plugins.bigbuy_mip import outbox_bulk
+from core.services import catalog
 from plugins.bigbuy_mip.models import FilterMode, ProductFilter
 
 
@@ -55,12 +57,15 @@ def add_filter(
     return row
 
 
-def remove_filter(session: Session, filter_id: int) -> None:
+def remove_filter(session: Session, filter_id: int) -> Integration:
+    """Delete a filter; returns its integration, whose verdict the caller applies again."""
     row = session.get(ProductFilter, filter_id)
     if row is None:
         raise NotFoundError(f"no product filter {filter_id}")
+    integration = session.get_one(Integration, row.integration_id)
     session.delete(row)
     session.flush()
+    return integration
 
 
 def list_filters(session: Session, integration_id: int | None = None) -> list[ProductFilter]:
@@ -78,14 +83,14 @@ class _Compiled:
     sku_pattern: str | None
     stock_below: int | None
 
-    def matches(self, sku: str, category: str | None, brand: str | None, stock: int) -> bool:
+    def matches(self, sku: str, category: str | None, brand: str | None, stock: int | None) -> bool:
         if self.category is not None and (category or "").casefold() != self.category:
             return False
         if self.brand is not None and (brand or "").casefold() != self.brand:
             return False
         if self.sku_pattern is not None and not fnmatch.fnmatchcase(sku, self.sku_pattern):
             return False
-        return self.stock_below is None or stock < self.stock_below
+        return self.stock_below is None or (stock is not None and stock < self.stock_below)
 
 
 class FilterSet:
@@ -105,34 +110,42 @@ class FilterSet:
         self.includes = [f for f in compiled if f.mode == FilterMode.INCLUDE]
         self.excludes = [f for f in compiled if f.mode == FilterMode.EXCLUDE]
 
-    def excluded(self, sku: str, category: str | None, brand: str | None, stock: int) -> bool:
+    def excluded(self, sku: str, category: str | None, brand: str | None, stock: int | None) -> bool:
         if self.includes and not any(f.matches(sku, category, brand, stock) for f in self.includes):
             return True
         return any(f.matches(sku, category, brand, stock) for f in self.excludes)
 
 
-def excluded_listings(session: Session, integration: Integration) -> list[tuple[str, str]]:
-    """(channel SKU, product SKU) of the integration's MFN listings its filters exclude."""
+def excluded_listings(session: Session, integration: Integration) -> list[tuple[str, str, int]]:
+    """(channel SKU, product SKU, product id) of the integration's MFN listings its filters exclude."""
     filters = FilterSet(list_filters(session, integration.id))
     if not filters.includes and not filters.excludes:
         return []
     rows = session.execute(
-        select(Listing.channel_sku, Product.sku, Product.category, Product.brand, Product.stock_on_hand)
+        select(
+            Listing.channel_sku,
+            Product.sku,
+            Product.id,
+            Product.category,
+            Product.brand,
+            Product.stock_on_hand,
+        )
         .join(Product, Product.id == Listing.product_id)
         .where(Listing.integration_id == integration.id, Listing.fulfilment == Fulfilment.MFN)
         .order_by(Listing.id)
     )
     return [
-        (channel_sku, sku)
-        for channel_sku, sku, cat, brand, stock in rows
+        (channel_sku, sku, product_id)
+        for channel_sku, sku, product_id, cat, brand, stock in rows
         if filters.excluded(sku, cat, brand, stock)
     ]
 
 
 def apply_filters(session: Session, integration: Integration) -> int:
-    """Queue quantity 0 for every excluded listing of the integration; returns rows written."""
-    rows: list[outbox_bulk.OutboxRow] = [
-        (integration.id, OutboxKind.QUANTITY, channel_sku, 0, None, None)
-        for channel_sku, _ in excluded_listings(session, integration)
-    ]
-    return outbox_bulk.write(session, rows)
+    """Hand the filters' verdict to core; returns how many products changed side.
+
+    Newly excluded listings are queued to go to 0, listings no filter excludes any more are
+    queued with their real available quantity.
+    """
+    excluded = {product_id for _, _, product_id in excluded_listings(session, integration)}
+    return catalog.set_exclusions(session, integration.id, excluded)

@@ -80,7 +80,7 @@ def make_listing(session: Session, integration: Integration) -> Callable[..., Li
         category: str | None = None,
         brand: str | None = None,
         price: str | None = None,
-        stock: int = 5,
+        stock: int | None = 5,
     ) -> Listing:
         product = Product(
             sku=sku,

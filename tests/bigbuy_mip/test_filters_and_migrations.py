@@ -16,6 +16,7 @@ from core.db.models import Integration, OutboxEntry, OutboxKind
 from core.db.session import get_engine
 from core.errors import InputError
 from core.plugins import PluginManager
+from core.services import catalog
 from core.settings import Settings
 from plugins.bigbuy_mip.filters import add_filter, excluded_listings
 from plugins.bigbuy_mip.models import BigbuyBase
@@ -32,7 +33,7 @@ def test_exclude_filters_and_stock_threshold(
     make_listing("XX-4", "10", "5", brand="Other", stock=10)
     add_filter(session, integration, "exclude", brand="acme")
     add_filter(session, integration, "exclude", stock_below=3)
-    assert [sku for sku, _ in excluded_listings(session, integration)] == ["BB-1", "XX-3"]
+    assert [sku for sku, _, _ in excluded_listings(session, integration)] == ["BB-1", "XX-3"]
 
 
 def test_include_filters_exclude_everything_else(
@@ -41,7 +42,7 @@ def test_include_filters_exclude_everything_else(
     make_listing("BB-1", "10", "5", category="Toys")
     make_listing("BB-2", "10", "5", category="Garden")
     add_filter(session, integration, "include", category="toys")
-    assert [sku for sku, _ in excluded_listings(session, integration)] == ["BB-2"]
+    assert [sku for sku, _, _ in excluded_listings(session, integration)] == ["BB-2"]
 
 
 def test_filter_input_is_checked(session: Session, integration: Integration) -> None:
@@ -54,24 +55,33 @@ def test_filter_input_is_checked(session: Session, integration: Integration) -> 
             raise AssertionError("accepted a bad filter")
 
 
-def test_filters_cli_sets_excluded_listings_to_zero(
+def test_filters_cli_holds_excluded_listings_at_zero_and_lets_them_go(
     session: Session, plugins: PluginManager, integration: Integration, make_listing
 ) -> None:
     app = build_app(plugins)
-    make_listing("BB-1", "10", "5")
-    make_listing("XX-2", "10", "5")
-    assert (
-        runner.invoke(
-            app, ["filters", "add", "exclude", "--integration", "shop-es", "--sku-pattern", "XX-*"]
-        ).exit_code
-        == 0
+    make_listing("BB-1", "10", "5", stock=5)
+    make_listing("XX-2", "10", "5", stock=5)
+    added = runner.invoke(
+        app, ["filters", "add", "exclude", "--integration", "shop-es", "--sku-pattern", "XX-*"]
     )
+    assert added.exit_code == 0 and "1 product(s) changed side" in added.output
     assert json.loads(runner.invoke(app, ["filters", "list", "--json"]).stdout)[0]["sku_pattern"] == "XX-*"
-    assert "1 excluded" in runner.invoke(app, ["filters", "apply", "--integration", "shop-es"]).output
     (row,) = session.scalars(select(OutboxEntry))
-    assert (row.kind, row.sku, row.quantity) == (OutboxKind.QUANTITY, "XX-2", 0)
-    runner.invoke(app, ["filters", "remove", "1"])
+    assert (row.kind, row.sku) == (OutboxKind.QUANTITY, "XX-2")
+    assert catalog.quantities_to_push(session, integration.id, ["BB-1", "XX-2"]) == {
+        "BB-1": catalog.PushQuantity(5),
+        "XX-2": catalog.PushQuantity(0, "excluded by the integration's product filters"),
+    }
+    # applying again changes nothing and queues nothing more
+    assert "1 excluded listing(s) held at 0 on shop-es; 0 changed side" in (
+        runner.invoke(app, ["filters", "apply", "--integration", "shop-es"]).output
+    )
+    removed = runner.invoke(app, ["filters", "remove", "1"])
+    assert "1 product(s) queued again on shop-es" in removed.output
     assert json.loads(runner.invoke(app, ["filters", "list", "--json"]).stdout) == []
+    session.expire_all()
+    assert [r.sku for r in session.scalars(select(OutboxEntry).order_by(OutboxEntry.id))] == ["XX-2", "XX-2"]
+    assert catalog.quantities_to_push(session, integration.id, ["XX-2"])["XX-2"] == catalog.PushQuantity(5)
 
 
 def test_plugin_branch_matches_models_and_downgrades_alone(

@@ -19,7 +19,7 @@ def integration(session: Session, alias: str = "fake-uk", **fields: object) -> I
     return row
 
 
-def product(session: Session, sku: str = "SKU-1", stock: int = 10, **fields: object) -> Product:
+def product(session: Session, sku: str = "SKU-1", stock: int | None = 10, **fields: object) -> Product:
     row = Product(sku=sku, stock_on_hand=stock, currency="GBP", **fields)
     session.add(row)
     session.flush()

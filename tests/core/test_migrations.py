@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from core.db import migrate
-from core.db.base import Base
+from core.db.models import Base  # importing the models registers their tables on Base
 from core.db.session import get_engine
 from core.hookspecs import hookimpl
 from core.plugins import PluginManager

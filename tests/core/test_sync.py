@@ -168,13 +168,19 @@ def test_channel_cancel_cancels_in_the_hub_and_releases_stock(session: Session, 
     session.commit()
     CHANNEL.orders = [channel_order(1, quantity=2)]
     run(world, "orders")
-    assert [r.quantity for r in session.scalars(select(OutboxEntry))] == [3]
+    run(world, "outbound")
     CHANNEL.orders = [channel_order(1, quantity=2, status=ChannelOrderStatus.CANCELLED)]
     session.execute(SyncCursor.__table__.update().values(cursor=None))
     session.commit()
     assert run(world, "orders").counts["updated"] == 1
     order = session.scalar(select(Order))
     assert order is not None and order.status is OrderStatus.CANCELLED
+    run(world, "outbound")
+    assert [[(u.sku, u.quantity) for u in push] for push in CHANNEL.quantity_pushes] == [
+        [("MUG", 3)],
+        [("MUG", 5)],
+    ]
+    session.expire_all()
     assert [r.quantity for r in session.scalars(select(OutboxEntry).order_by(OutboxEntry.id))] == [3, 5]
 
 
@@ -189,7 +195,9 @@ def test_hub_cancel_restocks_new_orders_but_not_shipped_ones(session: Session, w
     orders.cancel(session, new.id)
     orders.cancel(session, shipped.id)
     session.commit()
-    assert [r.quantity for r in session.scalars(select(OutboxEntry))] == [5]  # only the New cancel restocked
+    assert count(session, OutboxEntry) == 1  # only the New cancel restocked
+    run(world, "outbound")
+    assert [[(u.sku, u.quantity) for u in push] for push in CHANNEL.quantity_pushes] == [[("MUG", 5)]]
     assert session.scalar(select(Product.stock_on_hand)) == 5
 
 
