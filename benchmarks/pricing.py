@@ -1,5 +1,8 @@
 """Benchmark: price 1,000,000 products with 50 rules on PostgreSQL (a script, not a test).
 
+The rules are bigbuy_mip's types, compiled by the plugin through ``channelhub_price_formula`` and
+run by core's engine (``core.services.price_engine``); apply queues through core's outbox writer.
+
     CHANNELHUB_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python benchmarks/pricing.py
 
 Works in its own schema, dropped at the end. Prints products priced per second for the bare
@@ -25,8 +28,8 @@ from core.db import migrate
 from core.db.models import Integration, Listing, OutboxEntry, PriceRule, Product
 from core.db.session import session_factory
 from core.plugins import build_plugin_manager
-from plugins.bigbuy_mip import repricing
-from plugins.bigbuy_mip.options import update_options
+from core.services import pricing
+from core.services.price_engine import ListingRow
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 CATEGORIES = [f"Category {i}" for i in range(40)]
@@ -117,15 +120,16 @@ def main() -> None:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
     rng = random.Random(42)  # noqa: S311 (reproducible test data, not security)
+    plugins = build_plugin_manager()
     try:
-        migrate.upgrade(build_plugin_manager(), url)
+        migrate.upgrade(plugins, url)
         Session = session_factory(url)
         with Session() as session:
             integration = Integration(channel_key="bench", marketplace="ES", alias="bench", settings={})
             session.add(integration)
             session.flush()
             session.add_all(rules(rng, integration.id, args.rules))
-            update_options(session, integration.id, rules_enabled=True, floor_shipping=Decimal("4.50"))
+            pricing.configure(session, integration.id, rules_enabled=True, floor_shipping=Decimal("4.50"))
             session.commit()
         started = time.perf_counter()
         seed(url, args.products, rng)
@@ -134,10 +138,13 @@ def main() -> None:
         with Session() as session:
             integration = session.scalar(select(Integration))
             assert integration is not None
-            engine = repricing.engine_for(session, integration)
-            rows = session.execute(
-                select(Product.sku, Product.category, Product.brand, Product.rrp, Product.cost)
-            ).all()
+            engine = pricing.engine_for(session, plugins, integration.id)
+            rows = [
+                ListingRow._make(row)
+                for row in session.execute(
+                    select(*pricing.LISTING_COLUMNS).join(Product, Product.id == Listing.product_id)
+                )
+            ]
             started = time.perf_counter()
             priced = sum(1 for r in engine.price_many(rows) if r.price is not None)
             elapsed = time.perf_counter() - started
@@ -147,7 +154,7 @@ def main() -> None:
             )
 
             started = time.perf_counter()
-            changes = sum(1 for _ in repricing.changes(session, integration))
+            changes = sum(1 for _ in pricing.changes(session, plugins, integration.id))
             elapsed = time.perf_counter() - started
             print(
                 f"preview (read + compute): {args.products:,} listings in {elapsed:.2f} s = "
@@ -155,7 +162,7 @@ def main() -> None:
             )
 
             started = time.perf_counter()
-            written = repricing.apply(session, integration)
+            written = pricing.apply(session, plugins, integration.id)
             session.commit()
             elapsed = time.perf_counter() - started
             queued = session.scalar(select(func.count()).select_from(OutboxEntry))

@@ -7,9 +7,11 @@ encrypts, all decrypt). In embedded mode a key is generated into a local file on
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import tempfile
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -58,15 +60,46 @@ class Secrets(Mapping[str, str]):
     __str__ = __repr__
 
 
+def _read_key(path: Path) -> str | None:
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        return None
+    return key or None
+
+
 def _load_or_create_key_file(path: Path) -> str:
-    """Embedded mode only: one key per working directory, created with mode 0600."""
-    if path.exists():
-        return path.read_text().strip()
-    key = Fernet.generate_key().decode()
+    """Embedded mode only: one key per working directory, mode 0600, created atomically.
+
+    The key is written whole to a private temporary file, then hard-linked to its name:
+    ``link`` fails if the name exists, so of several processes starting at once exactly one
+    key wins and every process reads that one, and no reader ever sees an empty or partial
+    file.
+    """
+    existing = _read_key(path)
+    if existing:
+        return existing
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
+    key = Fernet.generate_key().decode()
+    fd, temporary = tempfile.mkstemp(prefix=".channelhub-key-", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+            won = True
+        except FileExistsError:
+            won = False
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+    if not won:
+        winner = _read_key(path)
+        if winner is None:
+            raise ConfigError(f"secret key file {path} is empty; delete it or set CHANNELHUB_SECRET_KEY")
+        return winner
     log.warning(
         "generated a new secret key in %s; back it up (credentials cannot be read without it) "
         "or set CHANNELHUB_SECRET_KEY",
@@ -116,6 +149,17 @@ def generate_key() -> str:
 def encrypt_secrets(values: Mapping[str, str], cipher: MultiFernet | None = None) -> bytes:
     """Serialise and encrypt credentials for storage."""
     return (cipher or get_cipher()).encrypt(json.dumps(dict(values), sort_keys=True).encode())
+
+
+def rotate(token: bytes, cipher: MultiFernet | None = None) -> bytes:
+    """``token`` re-encrypted with the newest (first) key; readable by any configured key."""
+    try:
+        return (cipher or get_cipher()).rotate(token)
+    except InvalidToken as exc:
+        raise ConfigError(
+            "a stored secret cannot be decrypted with any configured key; "
+            "add the key it was stored with to CHANNELHUB_SECRET_KEY (after the new one)"
+        ) from exc
 
 
 def decrypt_secrets(token: bytes, cipher: MultiFernet | None = None) -> Secrets:

@@ -8,10 +8,11 @@ ORM state, so a connector never needs a database session. Money is always a
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from core.errors import InputError
 
@@ -114,10 +115,17 @@ class ChannelOrder:
 
 @dataclass(frozen=True, slots=True)
 class RecordFailure:
-    """A record the connector could not map; core lists it as an error and goes on."""
+    """A record the connector could not map; core quarantines it and goes on.
+
+    ``reason`` names the offending fields, never their values (it is shown to people and
+    may be logged). ``payload`` is the record as the channel sent it: core stores it
+    encrypted in the quarantine so the failure can be diagnosed, and drops it once the
+    record imports, is dismissed or falls due for redaction.
+    """
 
     reference: str
     reason: str
+    payload: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,9 @@ Every hook is optional. Registration hooks (``channelhub_channel_types``, ``chan
 ``channelhub_actors``) are called once when the plugin manager starts and return an iterable of
 typed values; keys must be unique across all plugins. ``channelhub_carrier_options`` is called
 once per batch of orders needing carriers and loads what the carrier hooks need. Decision hooks
-(``channelhub_select_carrier``, ``channelhub_compute_price``) are ``firstresult``: the first
-plugin returning something other than ``None`` wins. ``channelhub_quote_rates`` collects quotes
-from every plugin.
+(``channelhub_select_carrier``, ``channelhub_carrier_area``, ``channelhub_price_formula``) are
+``firstresult``: the first plugin returning something other than ``None`` wins.
+``channelhub_quote_rates`` collects quotes from every plugin.
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 import pluggy
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from core.dto import (
     CarrierContext,
     CarrierDecision,
-    PriceDecision,
+    Destination,
     PriceRuleSpec,
-    PricingInput,
     RateQuote,
     RateRequest,
 )
@@ -39,6 +39,7 @@ from core.types import (
     ChannelType,
     CliGroup,
     MigrationLocation,
+    PriceFormula,
     PriceRuleType,
 )
 
@@ -90,7 +91,34 @@ class ChannelhubSpecs:
 
             @hookimpl
             def channelhub_carriers():
-                yield Carrier("gls", "GLS", services=(CarrierService("std", "Standard"),))
+                yield Carrier(
+                    "gls",
+                    "GLS",
+                    services=(CarrierService("std", "Standard"),),
+                    areas=("ES-MAINLAND", "ES-CANARIES"),
+                )
+        """
+
+    @hookspec(firstresult=True)
+    def channelhub_carrier_area(self, carrier_code: str, destination: Destination) -> str | None:
+        """The area of *your* carrier ``carrier_code`` that ``destination`` falls in, if any.
+
+        ``firstresult``: return ``None`` for carriers that are not yours, or when the carrier
+        does not serve the destination. Core calls it when a host disables or enables a carrier
+        in an area, to find the open orders of that area (re-selected or sent to Pending review).
+        Pure and cheap: no I/O.
+
+        Example::
+
+            from core.dto import Destination
+            from core.hookspecs import hookimpl
+
+            @hookimpl
+            def channelhub_carrier_area(carrier_code: str, destination: Destination) -> str | None:
+                if carrier_code != "gls" or destination.country_code != "ES":
+                    return None
+                canaries = (destination.postal_code or "").startswith(("35", "38"))
+                return "ES-CANARIES" if canaries else "ES-MAINLAND"
         """
 
     @hookspec
@@ -176,12 +204,22 @@ class ChannelhubSpecs:
         """Register price-rule types an admin can configure (``channelhub rules add TYPE``).
 
         Called once at start-up; ``key`` unique across plugins. ``params_model`` (pydantic)
-        validates a rule's parameters when it is added, so bad input names the field.
+        validates a rule's parameters when it is added, so bad input names the field. Core
+        stores the rules, checks their conditions (category, brand, SKU pattern, price range)
+        and orders them; a plugin only says what its rule types compute, through
+        ``channelhub_price_formula``.
 
         Example::
 
+            from decimal import Decimal
+
+            from pydantic import BaseModel, Field
+
+            from core.hookspecs import hookimpl
+            from core.types import PriceRuleType
+
             class Markup(BaseModel):
-                percent: Decimal
+                percent: Decimal = Field(gt=-100, le=1000)
 
             @hookimpl
             def channelhub_price_rule_types():
@@ -189,23 +227,40 @@ class ChannelhubSpecs:
         """
 
     @hookspec(firstresult=True)
-    def channelhub_compute_price(
-        self, product: PricingInput, rules: Sequence[PriceRuleSpec]
-    ) -> PriceDecision | None:
-        """Compute one product's listing price from the enabled ``rules`` (priority order).
+    def channelhub_price_formula(self, rule: PriceRuleSpec, params: BaseModel) -> PriceFormula | None:
+        """Compile one stored rule of *your* rule types into a :class:`core.types.PriceFormula`.
 
-        ``firstresult``: the first non-``None`` decision wins. When no plugin decides, core
-        uses the product's RRP. Called for previews and for applying prices, so it must be
-        pure: no I/O, no writes.
+        ``params`` is ``rule.params`` already validated by the type's ``params_model``. Return
+        ``None`` for rule types that are not yours (``firstresult``: the owner answers). Core
+        compiles each rule once per preview or apply, then, per product, tries the rules whose
+        conditions hold in priority order across every plugin's types: the first formula that
+        returns a price wins (no stacking); none: the RRP. The floor (cost + shipping +
+        commission) wins over every rule and is rounded up with the winning rule's
+        ``round_up``. Formulas must be pure (no I/O) and cheap: a preview calls them for every
+        listing, a million of them in the pricing benchmark.
 
-        Example::
+        Example (complete, with the rule type above)::
+
+            from decimal import Decimal
+
+            from pydantic import BaseModel
+
+            from core.hookspecs import hookimpl
+            from core.types import PricedProduct, PriceFormula
+
+            class Markup(BaseModel):
+                percent: Decimal
 
             @hookimpl
-            def channelhub_compute_price(product, rules):
-                if product.rrp is None:
+            def channelhub_price_formula(rule, params):
+                if not isinstance(params, Markup):
                     return None
-                price = (product.rrp * Decimal("1.10")).quantize(Decimal("0.01"))
-                return PriceDecision(Money(price, product.currency), None, "RRP + 10%")
+                factor = 1 + params.percent / 100
+
+                def compute(product: PricedProduct) -> Decimal | None:
+                    return None if product.rrp is None else product.rrp * factor
+
+                return PriceFormula(compute)
         """
 
     # ---------------------------------------------------------------- infrastructure

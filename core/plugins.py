@@ -16,15 +16,15 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any, TypeVar, cast
 
 import pluggy
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from core import hookspecs
 from core.dto import (
     CarrierContext,
     CarrierDecision,
-    PriceDecision,
+    Destination,
     PriceRuleSpec,
-    PricingInput,
     RateQuote,
     RateRequest,
 )
@@ -35,6 +35,7 @@ from core.types import (
     ChannelType,
     CliGroup,
     MigrationLocation,
+    PriceFormula,
     PriceRuleType,
 )
 
@@ -227,6 +228,10 @@ class PluginManager:
                 merged.setdefault(integration_id, {}).update(options)
         return merged
 
+    def carrier_area(self, carrier_code: str, destination: Destination) -> str | None:
+        area = self._pm.hook.channelhub_carrier_area(carrier_code=carrier_code, destination=destination)
+        return _checked(area, str, "channelhub_carrier_area")
+
     def quote_rates(self, request: RateRequest, context: CarrierContext | None = None) -> list[RateQuote]:
         found = self._collect(
             "channelhub_quote_rates", RateQuote, request=request, context=context or CarrierContext()
@@ -247,9 +252,9 @@ class PluginManager:
     def price_rule_types(self) -> dict[str, PriceRuleType]:
         return self._keyed("channelhub_price_rule_types", PriceRuleType, lambda r: r.key, "price rule type")
 
-    def compute_price(self, product: PricingInput, rules: Sequence[PriceRuleSpec]) -> PriceDecision | None:
-        decision = self._pm.hook.channelhub_compute_price(product=product, rules=rules)
-        return _checked(decision, PriceDecision, "channelhub_compute_price")
+    def price_formula(self, rule: PriceRuleSpec, params: BaseModel) -> PriceFormula | None:
+        formula = self._pm.hook.channelhub_price_formula(rule=rule, params=params)
+        return _checked(formula, PriceFormula, "channelhub_price_formula")
 
     def migration_locations(self) -> list[MigrationLocation]:
         return list(

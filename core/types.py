@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -76,6 +77,40 @@ class ChannelConnector(Protocol):
         """Release connections. Called once when the job ends."""
 
 
+@runtime_checkable
+class RefetchesOrders(Protocol):
+    """Optional connector capability: fetch named orders again, for the quarantine.
+
+    An order the hub could not take (a field missing or malformed, a value too long) is
+    quarantined and the orders cursor moves on. The fix happens on the channel's side, so
+    core asks the channel for that order again on later runs (and on ``channelhub errors
+    retry``) until it imports or someone dismisses it. A connector without this method
+    still quarantines bad orders; they are retried only when the channel serves them again
+    in the normal orders stream.
+
+    Implement it like ``fetch_orders``, but for the given channel order ids only::
+
+        def fetch_orders_by_id(self, channel_order_ids: Sequence[str]) -> OrdersPage:
+            orders, failures = [], []
+            for order_id in channel_order_ids:
+                raw = self._get(f"/orders/{order_id}")
+                if raw is None:
+                    failures.append(RecordFailure(order_id, "order: not found on the channel"))
+                    continue
+                try:
+                    orders.append(self._map(raw))
+                except InputError as exc:
+                    failures.append(RecordFailure(order_id, f"{exc.field}: invalid", payload=raw))
+            return OrdersPage(orders, None, failures)
+
+    Return every id either as an order or as a failure (an id missing from both stays
+    quarantined with its old reason). ``cursor`` is ignored. Reasons name fields, never values.
+    """
+
+    def fetch_orders_by_id(self, channel_order_ids: Sequence[str]) -> OrdersPage:
+        """The named orders as the channel holds them now, mapped like ``fetch_orders``."""
+
+
 @dataclass(frozen=True, slots=True)
 class Marketplace:
     """One storefront of a channel (Amazon has one per country)."""
@@ -130,12 +165,17 @@ class CarrierService:
 
 @dataclass(frozen=True, slots=True)
 class Carrier:
-    """A shipping carrier a plugin can quote and select."""
+    """A shipping carrier a plugin can quote and select.
+
+    ``areas``: codes of the areas it has fees for; a host enables or disables it per area
+    (``channelhub carriers disable CODE --area AREA``), core keeps the switches.
+    """
 
     code: str
     name: str
     services: tuple[CarrierService, ...]
     tracking: bool = True
+    areas: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +186,39 @@ class PriceRuleType:
     name: str
     description: str
     params_model: type[BaseModel]
+
+
+class PricedProduct(Protocol):
+    """What a price formula may read of a product (core passes database rows in bulk)."""
+
+    @property
+    def sku(self) -> str: ...
+    @property
+    def currency(self) -> str | None: ...
+    @property
+    def rrp(self) -> Decimal | None: ...
+    @property
+    def cost(self) -> Decimal | None: ...
+    @property
+    def current_price(self) -> Decimal | None: ...
+    @property
+    def category(self) -> str | None: ...
+    @property
+    def brand(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PriceFormula:
+    """One stored rule, compiled by its plugin into functions core calls per product.
+
+    ``compute`` returns the rule's raw price, or ``None`` when the product lacks what the rule
+    needs (then the next rule is tried). ``round_up`` moves a price up to the rule's ending
+    (never down); core applies it to the rule's price and to the floor when the floor wins.
+    Both must be pure and cheap: core calls them up to a million times per preview.
+    """
+
+    compute: Callable[[PricedProduct], Decimal | None]
+    round_up: Callable[[Decimal], Decimal] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ import typer
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from core.cli import validate
 from core.cli.output import console, err_console, print_json, print_table, progress_bar
 from core.db.members import member_of
 from core.db.models import (
@@ -50,7 +51,7 @@ def orders_list(
     integration: str | None = typer.Option(None, "--integration", "-i", help="Only this integration."),
     sku: str | None = typer.Option(None, "--sku", help="Only orders with an item of this SKU."),
     show_all: bool = typer.Option(False, "--all", help="Shipped and cancelled orders too."),
-    limit: int = typer.Option(50, min=1, help="At most this many, soonest ship-by first."),
+    limit: int = typer.Option(50, min=1, max=100_000, help="At most this many, soonest ship-by first."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Orders still to ship, soonest ship-by date first (--all or --status for the others)."""
@@ -228,7 +229,7 @@ def _order_data(session: Session, order: Order) -> dict[str, Any]:
 
 
 @orders_app.command("cancel")
-def orders_cancel(order_id: int) -> None:
+def orders_cancel(order_id: int = typer.Argument(..., callback=validate.db_id)) -> None:
     """Cancel in the hub only (the channel is not told); an unshipped order's units are restocked."""
     with session_scope() as session:
         order = orders.cancel(session, order_id)
@@ -245,7 +246,7 @@ def products_list(
         None, "--status", help="Stock state: unknown (never learned), channel (adopted), hub (set)."
     ),
     sku: str | None = typer.Option(None, "--sku", help="SKU, or a pattern with * (e.g. 'MUG-*')."),
-    limit: int = typer.Option(100, min=1),
+    limit: int = typer.Option(100, min=1, max=100_000),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Hub products with stock and where each is listed."""
@@ -532,7 +533,10 @@ def _product_data(session: Session, product: Product) -> dict[str, Any]:
 
 
 @stock_app.command("set")
-def stock_set(sku: str, quantity: int) -> None:
+def stock_set(
+    sku: str = typer.Argument(..., callback=validate.sku),
+    quantity: int = typer.Argument(..., callback=validate.quantity),
+) -> None:
     """Set units on hand; the available quantity is queued for every MFN listing."""
     with session_scope() as session:
         product = catalog.set_stock(session, sku, quantity)
@@ -543,9 +547,11 @@ def stock_set(sku: str, quantity: int) -> None:
 
 @price_app.command("set")
 def price_set(
-    sku: str,
-    amount: str,
-    integration: list[str] = typer.Option([], "--integration", "-i", help="Only these integrations."),
+    sku: str = typer.Argument(..., callback=validate.sku),
+    amount: str = typer.Argument(..., callback=validate.money),
+    integration: list[str] = typer.Option(
+        [], "--integration", "-i", help="Only these integrations.", callback=validate.alias
+    ),
 ) -> None:
     """Queue a listing price (in each listing's currency) for the next outbound run."""
     value = parse_price("amount", amount, None)

@@ -7,7 +7,17 @@ from typing import Any
 
 import typer
 
-from core.cli import catalog_cmd, db_cmd, integrations_cmd, plugins_cmd, sync_cmd, worker_cmd
+from core.cli import (
+    carriers_cmd,
+    catalog_cmd,
+    db_cmd,
+    errors_cmd,
+    integrations_cmd,
+    plugins_cmd,
+    rules_cmd,
+    sync_cmd,
+    worker_cmd,
+)
 
 GROUPS: dict[str, tuple[typer.Typer, str]] = {
     "plugins": (plugins_cmd.app, "Installed plugins and what they provide."),
@@ -15,10 +25,16 @@ GROUPS: dict[str, tuple[typer.Typer, str]] = {
     "keys": (worker_cmd.keys_app, "Encryption keys for stored credentials."),
     "integrations": (integrations_cmd.app, "Connections to channel marketplaces: add, list, show, retry."),
     "sync": (sync_cmd.app, "Run sync streams now, in the foreground."),
+    "errors": (errors_cmd.app, "Records a sync could not take (quarantine): list, retry, dismiss."),
     "orders": (catalog_cmd.orders_app, "Orders imported from every channel."),
     "products": (catalog_cmd.products_app, "Hub products, stock and listings."),
     "stock": (catalog_cmd.stock_app, "Set stock on hand (pushed to channels as available quantity)."),
     "price": (catalog_cmd.price_app, "Set listing prices (pushed to channels)."),
+    "carriers": (carriers_cmd.app, "Carriers per integration and area: enable, disable, list."),
+    "rules": (
+        rules_cmd.app,
+        "Price rules of every pricing plugin: first match by priority, rounding, floor.",
+    ),
 }
 """Group path (space-separated) -> (typer app, help)."""
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import typer
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from core.cli.output import console, print_json, print_table
-from core.db.models import Integration, SyncCursor
+from core.db.models import Integration, NotifyState, Order, Shipment, SyncCursor, shipment_orders
 from core.db.session import session_scope
 from core.plugins import get_plugin_manager
-from core.services import integrations
+from core.services import integrations, quarantine
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -28,18 +29,55 @@ def describe(integration: Integration) -> dict[str, object]:
     }
 
 
+def _attention(session: Session) -> dict[int, tuple[int, int]]:
+    """Per integration id: open quarantine entries and failed channel notifications."""
+    errors = quarantine.open_counts(session)
+    failed = dict(
+        session.execute(
+            select(Order.integration_id, func.count(func.distinct(Shipment.id)))
+            .join(shipment_orders, shipment_orders.c.order_id == Order.id)
+            .join(Shipment, Shipment.id == shipment_orders.c.shipment_id)
+            .where(Shipment.notify_state == NotifyState.FAILED)
+            .group_by(Order.integration_id)
+        ).all()
+    )
+    return {iid: (errors.get(iid, 0), failed.get(iid, 0)) for iid in {*errors, *failed}}
+
+
+def _with_counts(info: dict[str, object], counts: dict[int, tuple[int, int]]) -> dict[str, object]:
+    integration_id = info["id"]
+    assert isinstance(integration_id, int)
+    errors, failed = counts.get(integration_id, (0, 0))
+    return {**info, "errors": errors, "failed_notifications": failed}
+
+
 @app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
-    """Every integration with its status."""
+    """Every integration with its status, open errors and failed notifications."""
     with session_scope() as session:
-        rows = [describe(i) for i in session.scalars(select(Integration).order_by(Integration.alias))]
+        counts = _attention(session)
+        rows = [
+            _with_counts(describe(i), counts)
+            for i in session.scalars(select(Integration).order_by(Integration.alias))
+        ]
     if as_json:
         print_json(rows)
         return
     print_table(
         "Integrations",
-        ["alias", "channel", "marketplace", "status", "reason"],
-        [(r["alias"], r["channel"], r["marketplace"], r["status"], r["reason"]) for r in rows],
+        ["alias", "channel", "marketplace", "status", "errors", "failed notifications", "reason"],
+        [
+            (
+                r["alias"],
+                r["channel"],
+                r["marketplace"],
+                r["status"],
+                r["errors"],
+                r["failed_notifications"],
+                r["reason"],
+            )
+            for r in rows
+        ],
     )
 
 
@@ -48,7 +86,7 @@ def show(name: str, as_json: bool = typer.Option(False, "--json", help="Machine-
     """One integration: settings, stored credential names, and where each stream stands."""
     with session_scope() as session:
         integration = integrations.find(session, name)
-        info = describe(integration)
+        info = _with_counts(describe(integration), _attention(session))
         info["streams"] = [
             {
                 "stream": c.stream,
@@ -63,7 +101,8 @@ def show(name: str, as_json: bool = typer.Option(False, "--json", help="Machine-
     if as_json:
         print_json(info)
         return
-    for key in ("alias", "channel", "marketplace", "status", "reason", "settings", "credentials"):
+    keys = ("alias", "channel", "marketplace", "status", "reason", "settings", "credentials")
+    for key in (*keys, "errors", "failed_notifications"):
         console.print(f"[bold]{key}[/bold]: {info[key]}", highlight=False)
     streams = info["streams"]
     assert isinstance(streams, list)

@@ -9,20 +9,27 @@ from __future__ import annotations
 import os
 import re
 import sys
+from functools import lru_cache
+from typing import Any
 
 import typer
+import typer.main
 from redis.exceptions import RedisError
+from rich.markup import escape
 from sqlalchemy.exc import OperationalError
+from typer.exceptions import TyperException
 
 from core import __version__
 from core.cli import commands as core_commands
 from core.cli.output import err_console
-from core.errors import ChannelhubError
-from core.logs import configure_logging
+from core.errors import ChannelhubError, InputError
+from core.logs import configure_logging, describe_error
 from core.plugins import PluginManager, get_plugin_manager
 from core.settings import get_settings
 
 EXIT_ERROR = 1
+EXIT_USAGE = 2
+"""Bad input (as click uses for usage errors): nothing was changed."""
 
 
 def _version(value: bool) -> None:
@@ -86,6 +93,13 @@ def build_app(plugins: PluginManager) -> typer.Typer:
     return app
 
 
+@lru_cache(maxsize=2)
+def command_for(plugins: PluginManager) -> Any:
+    """The click command tree, built once per plugin manager (typer's conversion of every
+    command is the slow part of a start, and tests call ``main`` thousands of times)."""
+    return typer.main.get_command(build_app(plugins))
+
+
 def _explain(exc: Exception) -> str | None:
     """One actionable line for the infrastructure failures people meet most."""
     settings = get_settings()
@@ -121,7 +135,22 @@ def main(argv: list[str] | None = None) -> None:
     try:
         settings = get_settings()
         configure_logging(settings.log_level, json=settings.log_json)
-        build_app(get_plugin_manager())(args=args, prog_name="channelhub")
+        code = command_for(get_plugin_manager()).main(
+            args=args, prog_name="channelhub", standalone_mode=False
+        )
+    except TyperException as exc:  # unknown option, missing argument, not a number...
+        err_console.print(
+            f"[red]error:[/red] {_one_line(exc.format_message())}", highlight=False, soft_wrap=True
+        )
+        sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
+    except typer.Abort:
+        err_console.print("[red]error:[/red] aborted", highlight=False)
+        sys.exit(EXIT_ERROR)
+    except InputError as exc:
+        if _debug_requested(args):
+            raise
+        err_console.print(f"[red]error:[/red] {_one_line(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(EXIT_USAGE)
     except ChannelhubError as exc:
         if _debug_requested(args):
             raise
@@ -135,9 +164,15 @@ def main(argv: list[str] | None = None) -> None:
             err_console.print(f"[red]error:[/red] {explained}", highlight=False, soft_wrap=True)
             sys.exit(EXIT_ERROR)
         err_console.print(
-            f"[red]error:[/red] unexpected {type(exc).__name__}: {exc} "
+            f"[red]error:[/red] unexpected {_one_line(describe_error(exc))} "
             "(run again with --debug for the traceback, and please report it)",
             highlight=False,
             soft_wrap=True,
         )
         sys.exit(EXIT_ERROR)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _one_line(text: str) -> str:
+    """Bad input quoted back must not break the one-line error (newlines, markup)."""
+    return escape(" ".join(text.split())[:500])

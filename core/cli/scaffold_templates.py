@@ -125,7 +125,11 @@ class ${Title}Connector:
         if response.status_code >= 500:
             raise TransientChannelError(f"$name answered {response.status_code}", operation=path)
         if response.status_code >= 400:
-            raise ChannelError(f"$name answered {response.status_code}: {response.text}", operation=path)
+            raise ChannelError(
+                f"$name answered {response.status_code}",
+                code=str(response.status_code),
+                operation=path,
+            )
         return response.json()
 
     def verify_credentials(self) -> None:
@@ -137,14 +141,34 @@ class ${Title}Connector:
             body = self._call("GET", "/orders", params={"after": after})
             if not body["orders"]:
                 return
-            orders, failures = [], []
-            for raw in body["orders"]:
-                try:
-                    orders.append(self._order(raw))
-                except (KeyError, ValueError, ChannelError) as exc:
-                    failures.append(RecordFailure(str(raw.get("id", "?")), f"cannot map order: {exc!r}"))
+            orders, failures = self._map(body["orders"])
             after = body["next"]
             yield OrdersPage(orders, after, failures)
+
+    def fetch_orders_by_id(self, channel_order_ids: Sequence[str]) -> OrdersPage:
+        """Quarantined orders, asked for again one by one (``core.types.RefetchesOrders``)."""
+        raws, missing = [], []
+        for order_id in channel_order_ids:
+            try:
+                raws.append(self._call("GET", f"/orders/{order_id}")["order"])
+            except ChannelError as exc:
+                if exc.code != "404":
+                    raise
+                missing.append(RecordFailure(order_id, "order: not found on the shop"))
+        orders, failures = self._map(raws)
+        return OrdersPage(orders, None, [*failures, *missing])
+
+    def _map(self, raws: Sequence[dict[str, Any]]) -> tuple[list[ChannelOrder], list[RecordFailure]]:
+        """Map each order on its own; a bad one names the exception, never a value, and
+        carries the raw order for core's quarantine."""
+        orders, failures = [], []
+        for raw in raws:
+            try:
+                orders.append(self._order(raw))
+            except (KeyError, ValueError, ChannelError) as exc:
+                problem = f"missing {exc}" if isinstance(exc, KeyError) else type(exc).__name__
+                failures.append(RecordFailure(str(raw.get("id", "?")), f"cannot map order: {problem}", raw))
+        return orders, failures
 
     def _order(self, raw: dict[str, Any]) -> ChannelOrder:
         currency = raw["currency"]
@@ -295,6 +319,9 @@ class FakeShop:
             start = int(query.get("after", 0))
             page = self.state.orders[start : start + PAGE_SIZE]
             return "200 OK", {"orders": page, "next": str(start + len(page))}
+        if method == "GET" and (match := re.fullmatch(r"/orders/([^/]+)", path)):
+            found = [o for o in self.state.orders if o.get("id") == match.group(1)]
+            return ("200 OK", {"order": found[-1]}) if found else ("404 Not Found", {"error": "no order"})
         if (method, path) == ("GET", "/products"):
             return "200 OK", {
                 "products": [

@@ -6,10 +6,12 @@ import typer
 
 from core import crypto
 from core.cli.output import console
+from core.db.session import session_scope
 from core.errors import ConfigError
 from core.jobs import broker as jobs_broker
 from core.jobs.worker import run_until_signalled
 from core.plugins import get_plugin_manager
+from core.services.key_rotation import rotate_stored_secrets
 from core.settings import get_settings
 
 keys_app = typer.Typer(help="Secret keys for credentials at rest.", no_args_is_help=True)
@@ -36,3 +38,16 @@ def worker(
 def generate() -> None:
     """Print a new key for CHANNELHUB_SECRET_KEY."""
     typer.echo(crypto.generate_key())
+
+
+@keys_app.command("rotate")
+def rotate() -> None:
+    """Re-encrypt every stored credential and quarantine payload with the first key of
+    CHANNELHUB_SECRET_KEY (one transaction); then the older keys can be removed."""
+    with session_scope() as session:
+        done = rotate_stored_secrets(session)
+    console.print(
+        f"re-encrypted {done.credentials} credential set(s) and {done.payloads} quarantine payload(s) "
+        "with the newest key; older keys can now be removed from CHANNELHUB_SECRET_KEY",
+        highlight=False,
+    )

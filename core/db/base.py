@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from sqlalchemy import JSON, DateTime, MetaData, Numeric, String, TypeDecorator
+from sqlalchemy import JSON, DateTime, MetaData, Numeric, String, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
@@ -48,6 +48,16 @@ MONEY = Numeric(18, 4, asdecimal=True)
 Money = Annotated[Decimal, mapped_column(MONEY)]
 Currency = Annotated[str, mapped_column(String(3))]
 JSONDict = Annotated[dict[str, Any], mapped_column(JSON, default=dict)]
+
+
+def channel_text(sqlite_length: int) -> String:
+    """A column for free text a channel sends (names, address lines): stored whole.
+
+    Text on PostgreSQL, so one over-long postcode can never fail an import. SQLite keeps the
+    VARCHAR length the column was first created with: it never enforces it, and changing the
+    declared type there would mean re-creating the orders table.
+    """
+    return String(sqlite_length).with_variant(Text(), "postgresql")
 
 
 class Base(DeclarativeBase):

@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.crypto import Secrets, decrypt_secrets, encrypt_secrets
-from core.db.base import Base, Currency, JSONDict, Money, utcnow
+from core.db.base import Base, Currency, JSONDict, Money, channel_text, utcnow
 from core.dto import Fulfilment
 
 
@@ -218,18 +218,18 @@ class Order(Base):
     tax_total: Mapped[Money | None]
     is_gift: Mapped[bool] = mapped_column(Boolean, default=False)
     buyer_data_available: Mapped[bool] = mapped_column(Boolean, default=True)
-    buyer_name: Mapped[str | None] = mapped_column(String(300))
-    buyer_email: Mapped[str | None] = mapped_column(String(300))
-    buyer_phone: Mapped[str | None] = mapped_column(String(64))
-    ship_name: Mapped[str | None] = mapped_column(String(300))
-    ship_line1: Mapped[str | None] = mapped_column(String(300))
-    ship_line2: Mapped[str | None] = mapped_column(String(300))
-    ship_line3: Mapped[str | None] = mapped_column(String(300))
-    ship_city: Mapped[str | None] = mapped_column(String(200))
-    ship_state: Mapped[str | None] = mapped_column(String(200))
-    ship_postal_code: Mapped[str | None] = mapped_column(String(32))
+    buyer_name: Mapped[str | None] = mapped_column(channel_text(300))
+    buyer_email: Mapped[str | None] = mapped_column(channel_text(300))
+    buyer_phone: Mapped[str | None] = mapped_column(channel_text(64))
+    ship_name: Mapped[str | None] = mapped_column(channel_text(300))
+    ship_line1: Mapped[str | None] = mapped_column(channel_text(300))
+    ship_line2: Mapped[str | None] = mapped_column(channel_text(300))
+    ship_line3: Mapped[str | None] = mapped_column(channel_text(300))
+    ship_city: Mapped[str | None] = mapped_column(channel_text(200))
+    ship_state: Mapped[str | None] = mapped_column(channel_text(200))
+    ship_postal_code: Mapped[str | None] = mapped_column(channel_text(32))
     ship_country: Mapped[str | None] = mapped_column(String(2))
-    ship_phone: Mapped[str | None] = mapped_column(String(64))
+    ship_phone: Mapped[str | None] = mapped_column(channel_text(64))
     review_reason: Mapped[str | None] = mapped_column(Text)
     carrier_code: Mapped[str | None] = mapped_column(String(64))
     service_code: Mapped[str | None] = mapped_column(String(64))
@@ -313,7 +313,7 @@ class CarrierSetting(Base):
 
 
 class PriceRule(Base):
-    """An admin's price rule; its type and params are validated by the pricing plugin."""
+    """An admin's price rule; params validated by its type's model (from a plugin), conditions by core."""
 
     __tablename__ = "price_rules"
 
@@ -326,6 +326,31 @@ class PriceRule(Base):
     conditions: Mapped[JSONDict]
     params: Mapped[JSONDict]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+DEFAULT_COMMISSION_PERCENT = Decimal("15")
+"""Amazon's most common referral fee; set the integration's own with ``rules floor``."""
+
+
+class PricingSettings(Base):
+    """Per integration: price rules on or off, and the price floor's inputs.
+
+    No row means the defaults: rules off (prices = RRP), 15 % commission, no shipping.
+    """
+
+    __tablename__ = "pricing_settings"
+    __table_args__ = (
+        CheckConstraint("commission_percent >= 0 AND commission_percent < 100", name="commission_range"),
+        CheckConstraint("floor_shipping >= 0", name="shipping_non_negative"),
+    )
+
+    integration_id: Mapped[int] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    rules_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    commission_percent: Mapped[Decimal] = mapped_column(Numeric(6, 3), default=DEFAULT_COMMISSION_PERCENT)
+    floor_shipping: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=Decimal(0))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class SyncCursor(Base):
@@ -389,7 +414,13 @@ class JobRun(Base):
 
 
 class SyncError(Base):
-    """The visible error list: one bad record, with the reason, retryable, never blocking."""
+    """The quarantine: one record a stream could not take, retried until it imports.
+
+    Open while ``resolved_at`` and ``dismissed_at`` are both empty. ``reason`` names fields,
+    never values; ``payload`` is the record as the channel sent it, encrypted with the
+    credentials cipher, and is dropped when the entry closes or falls due for redaction.
+    ``cursor`` is where the stream stood when the record was first seen.
+    """
 
     __tablename__ = "sync_errors"
     __table_args__ = (Index("ix_sync_errors_open", "integration_id", "stream", "resolved_at"),)
@@ -403,6 +434,10 @@ class SyncError(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary)
+    cursor: Mapped[str | None] = mapped_column(Text)
+    last_attempt_at: Mapped[datetime | None]
+    dismissed_at: Mapped[datetime | None]
 
 
 class ScheduledJob(Base):

@@ -6,7 +6,9 @@ foreign keys, a busy timeout); PostgreSQL gets a pre-pinged pool.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -29,12 +31,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _private_file(path: str) -> Callable[..., None]:
+    """``do_connect`` hook: create the database file 0600 just before SQLite would create it
+    world-readable (it holds buyer data); SQLite gives its WAL files the same mode."""
+
+    def create(*_args: Any) -> None:
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+    return create
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``, with a one-line error when the URL cannot be used."""
+    kwargs.setdefault("hide_parameters", True)  # a failed batch's rows hold buyer data
     try:
         if url.startswith("sqlite"):
             engine = create_engine(url, **kwargs)
             event.listen(engine, "connect", _sqlite_pragmas)
+            database = engine.url.database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                event.listen(engine, "do_connect", _private_file(database))
             return engine
         return create_engine(url, pool_pre_ping=True, **kwargs)
     except (ArgumentError, ImportError) as exc:

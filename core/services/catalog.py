@@ -17,7 +17,7 @@ that stock).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
@@ -480,3 +480,49 @@ def enqueue_price(session: Session, listing: Listing, amount: Decimal) -> Outbox
     )
     session.add(row)
     return row
+
+
+OutboxRow = tuple[int, OutboxKind, str, int | None, Decimal | None, str | None]
+"""(integration id, kind, channel SKU, quantity, price, currency) of one queued update."""
+
+_OUTBOX_COLUMNS = (
+    "integration_id",
+    "kind",
+    "sku",
+    "quantity",
+    "price",
+    "currency",
+    "state",
+    "attempts",
+    "created_at",
+)
+
+
+def queue_bulk(session: Session, rows: Sequence[OutboxRow]) -> int:
+    """Queue many outbox rows at once (COPY on PostgreSQL, one multi-row INSERT elsewhere).
+
+    For updates that touch a whole catalogue (price rules, product filters): one ORM object per
+    row would take minutes for a million listings. The rows are the ones :func:`enqueue_price`
+    and :func:`enqueue_quantities` write (pending, no attempts yet), in the caller's
+    transaction, so they commit or roll back with it. Returns how many were queued.
+    """
+    if not rows:
+        return 0
+    now = utcnow()
+    pending = OutboxState.PENDING
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(
+            f"COPY {OutboxEntry.__tablename__} ({', '.join(_OUTBOX_COLUMNS)}) FROM STDIN"
+        ) as copy:
+            for integration_id, kind, sku, quantity, price, currency in rows:
+                copy.write_row(
+                    (integration_id, kind.value, sku, quantity, price, currency, pending.value, 0, now)
+                )
+        return len(rows)
+    session.execute(
+        insert(OutboxEntry),
+        [dict(zip(_OUTBOX_COLUMNS, (*row, pending, 0, now), strict=True)) for row in rows],
+    )
+    return len(rows)

@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from itertools import chain
 from typing import Any
 
 from sqlalchemy import select, update
@@ -43,7 +42,6 @@ from core.db.models import (
     OutboxState,
     Shipment,
     SyncCursor,
-    SyncError,
 )
 from core.dto import (
     ChannelOrder,
@@ -58,9 +56,17 @@ from core.dto import (
     RecordFailure,
 )
 from core.errors import ChannelAuthError, InputError
-from core.logs import get_logger
+from core.logs import describe_error, get_logger
 from core.plugins import PluginManager
-from core.services import carrier_selection, catalog, integrations, order_import, outbox_push, stream_lock
+from core.services import (
+    carrier_selection,
+    catalog,
+    integrations,
+    order_import,
+    outbox_push,
+    quarantine,
+    stream_lock,
+)
 from core.services.prefetch import prefetched
 from core.services.stream_lock import LockLost
 
@@ -161,20 +167,13 @@ class _Runner:
             )
         session.commit()
 
-    def record_failures(self, session: Session, failures: Iterable[RecordFailure]) -> None:
-        for failure in failures:
-            session.add(
-                SyncError(
-                    integration_id=self.integration.id,
-                    stream=self.stream,
-                    reference=failure.reference[:200],
-                    reason=failure.reason,
-                )
-            )
-            self.run.add("errors")
-            log.warning(
-                "record skipped", stream=self.stream, reference=failure.reference, reason=failure.reason
-            )
+    def record_failures(
+        self, session: Session, failures: Iterable[RecordFailure], cursor: str | None = None
+    ) -> None:
+        """Quarantine records this stream could not take (``core.services.quarantine``)."""
+        count = quarantine.record(session, self.integration.id, self.stream, failures, cursor)
+        if count:
+            self.run.add("errors", count)
 
 
 def run_stream(
@@ -219,13 +218,13 @@ def run_stream(
     except LockLost as exc:
         error = str(exc)
     except ChannelAuthError as exc:
-        error = f"channel refused the credentials: {exc}"
+        error = f"channel refused the credentials: {describe_error(exc)}"
         with sessions() as session:
-            integrations.mark_auth_failure(session, integration_id, str(exc))
+            integrations.mark_auth_failure(session, integration_id, describe_error(exc))
             session.commit()
         raise
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
+        error = describe_error(exc)  # stored on the job and cursor: no parameters, no rows
         raise
     finally:
         runner.run.error = error
@@ -282,8 +281,10 @@ def _orders(
     def flush(page_cursor: str | None) -> None:
         nonlocal analysed
         with runner.sessions() as session:
-            result = order_import.upsert_orders(session, integration.id, pending)
-            runner.record_failures(session, chain(failures, result.failures))
+            written = quarantine.take_orders(session, integration.id, pending, failures, page_cursor)
+            result = written.imported
+            if written.quarantined:
+                runner.run.add("errors", written.quarantined)
             runner.commit_batch(session, page_cursor, save_cursor=True)
             if after_orders and result.new_unshipped:
                 after_orders(session, result.new_unshipped)
@@ -296,10 +297,13 @@ def _orders(
                 session.commit()
         runner.run.add("updated", result.updated)
         runner.run.add("unchanged", result.unchanged)
+        if written.resolved:
+            runner.run.add("errors_resolved", written.resolved)
         runner.progress("orders", len(pending) + len(failures))
         pending.clear()
         failures.clear()
 
+    _retry_quarantined(runner, connector, after_orders)
     for page in prefetched(connector.fetch_orders(cursor, since=since), depth=PREFETCH_PAGES):
         pending.extend(page.orders)
         failures.extend(page.failures)
@@ -308,6 +312,27 @@ def _orders(
             flush(last_cursor)
     if pending or failures or last_cursor != cursor:
         flush(last_cursor)
+
+
+def _retry_quarantined(
+    runner: _Runner, connector: Any, after_orders: Callable[[Session, list[int]], None] | None
+) -> None:
+    """Ask the channel again for quarantined orders before the new ones; the cursor stays."""
+    with runner.sessions() as session:
+        refs = quarantine.retryable_orders(session, runner.integration.id)
+    page = quarantine.refetch_orders(connector, refs)
+    if page is None:
+        return
+    with runner.sessions() as session:
+        written = quarantine.take_orders(session, runner.integration.id, page.orders, page.failures)
+        runner.commit_batch(session)
+        if after_orders and written.imported.new_unshipped:
+            after_orders(session, written.imported.new_unshipped)
+            session.commit()
+    runner.run.add("created", written.imported.created)
+    runner.run.add("updated", written.imported.updated)
+    if written.resolved:
+        runner.run.add("errors_resolved", written.resolved)
 
 
 def _upsert_listings(
@@ -374,6 +399,7 @@ def _products(runner: _Runner, connector: Any, _after: object) -> None:
         with runner.sessions() as session:
             _upsert_listings(runner, session, good, stock_only=False, first_import=first_import)
             runner.record_failures(session, bad)
+            quarantine.resolve(session, runner.integration.id, "products", (p.sku for p in good))
             runner.commit_batch(session)
         runner.progress("products", len(batch))
 

@@ -122,6 +122,45 @@ class CarrierConformance:
                     f"{where}: transit_days must be an int >= 0, got {q.transit_days!r}",
                 )
 
+    @contract("areas")
+    def test_areas(self, channelhub_harness: CarrierHarness) -> None:
+        """Quoted areas are declared in Carrier.areas, and channelhub_carrier_area names the same one.
+
+        Core switches carriers per area and, when one is switched off, finds the orders of that
+        area through channelhub_carrier_area: it must agree with the quotes.
+        """
+        h, name = channelhub_harness, "areas"
+        manager, carriers = _carriers(h, name)
+        for request in h.requests():
+            for q in _quotes(manager, request, name):
+                carrier = carriers[q.carrier_code]
+                check(
+                    q.area_code in carrier.areas,
+                    name,
+                    f"{q.carrier_code} quoted area {q.area_code!r}, which is not in its Carrier.areas "
+                    f"{carrier.areas}: declare every area a host can switch it on or off in",
+                )
+                area = manager.carrier_area(q.carrier_code, request.destination)
+                no_failures(manager, name)
+                check(
+                    area == q.area_code,
+                    name,
+                    f"channelhub_carrier_area({q.carrier_code!r}, {request.destination}) gave {area!r}, "
+                    f"the quote says {q.area_code!r}",
+                )
+        unserved = h.unserved_request().destination
+        for code in carriers:
+            check(
+                manager.carrier_area(code, unserved) is None,
+                name,
+                f"channelhub_carrier_area({code!r}, {unserved}) names an area for the unserved destination",
+            )
+        check(
+            manager.carrier_area("__another_plugins_carrier__", h.requests()[0].destination) is None,
+            name,
+            "channelhub_carrier_area answered for a carrier it did not register: return None for it",
+        )
+
     @contract("unserved_destination")
     def test_unserved_destination(self, channelhub_harness: CarrierHarness) -> None:
         """A destination no carrier serves gets no quote (so the order goes to Pending review)."""

@@ -46,7 +46,7 @@ from core.dto import Fulfilment as FulfilmentKind
 from core.errors import ChannelAuthError, ChannelError, ThrottledError
 from core.testing.harness import ChannelHarness
 from core.testing.suite import build_suite, check, contract, fail, no_failures, single_plugin_manager
-from core.types import ChannelConnector, ChannelType
+from core.types import ChannelConnector, ChannelType, RefetchesOrders
 
 SEED_COUNT = 12
 """Orders the paging tests ask the harness to seed (spread over at least 3 pages)."""
@@ -383,6 +383,37 @@ class ChannelConformance:
                         f"order {a.channel_order_id} came back different on a re-fetch from cursor "
                         f"{cursor!r} (fields: {_diff(a, b)}); map orders deterministically",
                     )
+
+    @contract("fetch_orders_by_id")
+    def test_fetch_orders_by_id(self, channelhub_harness: ChannelHarness) -> None:
+        """Optional (``core.types.RefetchesOrders``): named orders come back as fetch_orders maps them.
+
+        Core uses it to retry quarantined orders. A connector without the method passes:
+        its quarantined orders are retried only when the channel serves them again.
+        """
+        h, name = channelhub_harness, "fetch_orders_by_id"
+        with connected(h) as connector:
+            if not isinstance(connector, RefetchesOrders):
+                return
+            ids = list(h.seed_orders(3))
+            listed = {o.channel_order_id: o for p in _fetch(connector, h, None) for o in p.orders}
+            unknown = f"no-such-order-{uuid.uuid4().hex[:8]}"
+            page = connector.fetch_orders_by_id([*ids, unknown])
+        got = {o.channel_order_id: o for o in page.orders}
+        for order_id in ids:
+            check(order_id in got, name, f"fetch_orders_by_id did not return seeded order {order_id}")
+            if order_id in listed:
+                check(
+                    got[order_id] == listed[order_id],
+                    name,
+                    f"order {order_id} maps differently by id than in fetch_orders "
+                    f"(fields: {_diff(got[order_id], listed[order_id])})",
+                )
+        check(
+            unknown not in got and unknown in {f.reference for f in page.failures},
+            name,
+            f"an unknown order id must come back as a RecordFailure with reference {unknown!r}",
+        )
 
     @contract("order_dtos")
     def test_order_dtos(self, channelhub_harness: ChannelHarness) -> None:

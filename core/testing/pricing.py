@@ -15,11 +15,12 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ValidationError
 
-from core.dto import PriceDecision, PricingInput
+from core.dto import PriceDecision, PriceRuleSpec, PricingInput
 from core.plugins import PluginManager
+from core.services import pricing
 from core.testing.harness import PricingHarness
 from core.testing.suite import build_suite, check, contract, fail, no_failures, single_plugin_manager
-from core.types import PriceRuleType
+from core.types import PriceFormula, PriceRuleType
 
 EDGE_AMOUNTS = (None, Decimal("0"), Decimal("0.01"), Decimal("99999.99"))
 """RRP and cost values every rule must survive without a negative or failing price."""
@@ -44,14 +45,22 @@ def _edge_products(h: PricingHarness) -> Iterator[PricingInput]:
 def _decide(
     manager: PluginManager, product: PricingInput, h: PricingHarness, name: str
 ) -> PriceDecision | None:
+    """The price core's engine gives ``product`` with the harness's rules (compiled by the plugin)."""
     try:
-        return manager.compute_price(product, list(h.rules()))
+        return pricing.decide(manager, product, list(h.rules()))
     except Exception as exc:
         fail(
             name,
-            f"compute_price raised {type(exc).__name__} ({exc}) for {product.sku} (rrp={product.rrp}, "
-            f"cost={product.cost}): return None when a rule cannot price a product",
+            f"pricing {product.sku} (rrp={product.rrp}, cost={product.cost}) raised "
+            f"{type(exc).__name__} ({exc}): a formula returns a Decimal, or None when it cannot price "
+            "a product",
         )
+
+
+class _ForeignParams(BaseModel):
+    """Parameters of a rule type another plugin owns."""
+
+    percent: Decimal = Decimal(1)
 
 
 class PricingConformance:
@@ -108,6 +117,27 @@ class PricingConformance:
                     "add constraints to its params_model",
                 )
 
+    @contract("foreign_rules")
+    def test_foreign_rules(self, channelhub_harness: PricingHarness) -> None:
+        """Rules of another plugin's types are left to it: channelhub_price_formula returns None."""
+        h, name = channelhub_harness, "foreign_rules"
+        manager, types = _types(h, name)
+        foreign = PriceRuleSpec(99_999, "__another_plugins_type__", 1, {}, {"percent": "1"})
+        check(
+            manager.price_formula(foreign, _ForeignParams()) is None,
+            name,
+            "channelhub_price_formula compiled a rule of a type it did not register: return None "
+            "unless rule.rule_type is one of yours, so other pricing plugins' rules keep working",
+        )
+        for rule in h.rules():
+            params = types[rule.rule_type].params_model.model_validate(rule.params)
+            check(
+                isinstance(manager.price_formula(rule, params), PriceFormula),
+                name,
+                f"channelhub_price_formula returned no PriceFormula for harness rule {rule.rule_id} "
+                f"({rule.rule_type!r})",
+            )
+
     @contract("price_typed")
     def test_price_typed(self, channelhub_harness: PricingHarness) -> None:
         """Decisions are PriceDecision with Decimal Money in the product's currency, never negative."""
@@ -135,7 +165,7 @@ class PricingConformance:
                 f"{where}: rule_id {decision.rule_id} is not one of the rules passed in",
             )
             check(decision.explanation, name, f"{where}: explanation must say why (shown in the preview)")
-        check(decided, name, "compute_price never decided for harness.products(): return a PriceDecision")
+        check(decided, name, "no harness product got a price: harness.products() must include priceable ones")
 
     @contract("deterministic")
     def test_deterministic(self, channelhub_harness: PricingHarness) -> None:
@@ -145,10 +175,10 @@ class PricingConformance:
         for product in h.products():
             rules = list(h.rules())
             snapshot = copy.deepcopy(rules)
-            first = manager.compute_price(product, rules)
-            second = manager.compute_price(product, copy.deepcopy(snapshot))
-            check(first == second, name, f"compute_price gave {first} then {second} for {product.sku}")
-            check(rules == snapshot, name, f"compute_price changed the rules it was given for {product.sku}")
+            first = pricing.decide(manager, product, rules)
+            second = pricing.decide(manager, product, copy.deepcopy(snapshot))
+            check(first == second, name, f"pricing gave {first} then {second} for {product.sku}")
+            check(rules == snapshot, name, f"pricing changed the rules it was given for {product.sku}")
 
 
 def pricing_conformance(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from core.cli import validate
 from core.cli.integrations_cmd import verify_and_report
 from core.cli.output import console
 from core.db.session import session_scope
@@ -27,20 +28,40 @@ def _choices(value: str, field: str, allow_none: bool = False) -> list[str]:
 @app.command("amazon")
 def add_amazon(
     marketplace: str = typer.Option(..., "--marketplace", "-m", help="Marketplace code: UK, DE, US, ..."),
-    alias: str = typer.Option(..., help="A name for this integration, e.g. amazon-uk."),
-    seller_id: str = typer.Option(..., "--seller-id", help="Your merchant token (Seller Central)."),
-    refresh_token: str = typer.Option(
-        ..., "--refresh-token", envvar="AMAZON_REFRESH_TOKEN", help="LWA refresh token (stored encrypted)."
+    alias: str = typer.Option(
+        ..., help="A name for this integration, e.g. amazon-uk.", callback=validate.alias
     ),
-    client_id: str | None = typer.Option(None, "--client-id", envvar="AMAZON_CLIENT_ID"),
-    client_secret: str | None = typer.Option(None, "--client-secret", envvar="AMAZON_CLIENT_SECRET"),
+    seller_id: str = typer.Option(
+        ..., "--seller-id", help="Your merchant token (Seller Central).", callback=validate.secret
+    ),
+    refresh_token: str = typer.Option(
+        ...,
+        "--refresh-token",
+        envvar="AMAZON_REFRESH_TOKEN",
+        help="LWA refresh token (stored encrypted).",
+        callback=validate.secret,
+    ),
+    client_id: str | None = typer.Option(
+        None, "--client-id", envvar="AMAZON_CLIENT_ID", callback=validate.secret
+    ),
+    client_secret: str | None = typer.Option(
+        None, "--client-secret", envvar="AMAZON_CLIENT_SECRET", callback=validate.secret
+    ),
     orders: str = typer.Option("mfn,fba", help="Orders to import: mfn, fba or mfn,fba."),
-    history_days: int = typer.Option(30, "--history-days", help="Days of history to import first (max 30)."),
+    history_days: int = typer.Option(
+        30, "--history-days", help="Days of history to import first (max 30).", callback=validate.quantity
+    ),
     inventory: str = typer.Option("mfn,fba", help="Inventory to import: mfn, fba, mfn,fba or none."),
-    handling_days: int = typer.Option(1, "--handling-days", help="Default handling time in days."),
-    ioss: str | None = typer.Option(None, help="IOSS number to prefill on EU shipments."),
+    handling_days: int = typer.Option(
+        1, "--handling-days", help="Default handling time in days.", callback=validate.quantity
+    ),
+    ioss: str | None = typer.Option(
+        None, help="IOSS number to prefill on EU shipments.", callback=validate.code
+    ),
     identifier: str = typer.Option("sku", help="Match products by sku or asin."),
-    endpoint: str | None = typer.Option(None, help="SP-API base URL instead of Amazon's (e.g. the sandbox)."),
+    endpoint: str | None = typer.Option(
+        None, help="SP-API base URL instead of Amazon's (e.g. the sandbox).", callback=validate.label
+    ),
     verify: bool = typer.Option(True, "--verify/--no-verify", help="Check the credentials now."),
 ) -> None:
     """Connect an Amazon marketplace. It starts Incomplete and becomes Live once Amazon accepts it."""

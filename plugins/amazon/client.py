@@ -5,7 +5,8 @@ Every call goes through :meth:`SpApiClient.call`, which
 1. waits for a token from the operation's bucket (``ratelimit``) so it never sends a request
    the usage plan would refuse;
 2. sends it with the LWA access token (refreshed once on a 401/403 "Unauthorized");
-3. honours ``x-amzn-RateLimit-Limit`` for the next reservations;
+3. honours ``x-amzn-RateLimit-Limit`` for the next reservations (times the sandbox's time
+   scale, which only the sandbox sends);
 4. retries a 429 or 503 a bounded number of times with jittered backoff, counting each;
 5. turns Amazon's error list into typed exceptions carrying code, message and operation.
 """
@@ -158,8 +159,10 @@ class SpApiClient:
                 response = self._request(op, url, params, body, None)
         limit = response.headers.get("x-amzn-RateLimit-Limit")
         if limit:
+            # The sandbox's sped-up clock (its own header; absent at Amazon) scales the rate.
+            scale = response.headers.get("x-channelhub-sandbox-time-scale", "1")
             with contextlib.suppress(ValueError):  # a malformed header changes nothing
-                self._limiter.observe_rate(bucket, float(limit))
+                self._limiter.observe_rate(bucket, float(limit) * float(scale))
         return self._decode(op, response)
 
     def _request(
@@ -180,7 +183,14 @@ class SpApiClient:
     def _decode(self, op: Operation, response: httpx.Response) -> Any:
         status = response.status_code
         if status < 300:
-            return response.json() if response.content else None
+            if not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError:  # a cut or garbled body: the same call usually works next time
+                raise _Retry(
+                    AmazonUnavailableError(f"{op.key}: answer is not valid JSON", operation=op.key)
+                ) from None
         code, message = _errors(response)
         text = f"{op.key}: {code}: {message}"
         if status == 429:
@@ -263,11 +273,17 @@ class SpApiClient:
         page: dict[str, Any] = self.call("orders.searchOrders", params=query, access_token=access_token)
         return page
 
-    def get_order(self, order_id: str, included_data: Sequence[str] = ("FULFILLMENT",)) -> dict[str, Any]:
+    def get_order(
+        self,
+        order_id: str,
+        included_data: Sequence[str] = ("FULFILLMENT",),
+        access_token: str | None = None,
+    ) -> dict[str, Any]:
         result: dict[str, Any] = self.call(
             "orders.getOrder",
             path_params={"orderId": order_id},
             params={"includedData": ",".join(included_data)},
+            access_token=access_token,
         )
         return result
 

@@ -48,6 +48,7 @@ from plugins.amazon.auth import LwaCredentials, LwaTokens
 from plugins.amazon.client import (
     TIMEOUT,
     AmazonAuthError,
+    AmazonError,
     AmazonInputError,
     AmazonThrottledError,
     SpApiClient,
@@ -174,14 +175,44 @@ class AmazonConnector:
             if not token:
                 return
 
-    def _map_orders(self, raw_orders: Sequence[dict[str, Any]]) -> tuple[list[Any], list[RecordFailure]]:
+    def _map_orders(self, raw_orders: Sequence[Any]) -> tuple[list[Any], list[RecordFailure]]:
         orders, failures = [], []
         for raw in raw_orders:
+            if not isinstance(raw, dict):
+                failures.append(RecordFailure("<no orderId>", "order: is not an object"))
+                continue
             try:
                 orders.append(mapping.to_channel_order(raw, self.marketplace.currency))
             except InputError as exc:
-                failures.append(RecordFailure(str(raw.get("orderId") or "<no orderId>"), str(exc)))
+                failures.append(RecordFailure(str(raw.get("orderId") or "<no orderId>"), str(exc), raw))
         return orders, failures
+
+    def fetch_orders_by_id(self, channel_order_ids: Sequence[str]) -> OrdersPage:
+        """getOrder for each quarantined order, with buyer data when Amazon grants it.
+
+        The Restricted Data Token is per path, so each order asks for its own; an order that
+        Amazon no longer has (404) comes back as a failure and stays quarantined.
+        """
+        included = ["FULFILLMENT", "PROCEEDS"]
+        orders: list[Any] = []
+        failures: list[RecordFailure] = []
+        for order_id in channel_order_ids:
+            path = f"{SEARCH_ORDERS_PATH}/{order_id}"
+            try:
+                rdt: str | None = self.client.restricted_data_token(path, ["buyerInfo", "shippingAddress"])
+            except AmazonAuthError:
+                rdt = None
+            try:
+                body = self.client.get_order(
+                    order_id, (*included, *(["BUYER", "RECIPIENT"] if rdt else [])), access_token=rdt
+                )
+            except AmazonError as exc:  # 400/404: no such order (any more), keep it quarantined
+                failures.append(RecordFailure(order_id, f"order: Amazon did not return it ({exc.code})"))
+                continue
+            mapped, bad = self._map_orders([body.get("order", body)])
+            orders.extend(mapped)
+            failures.extend(RecordFailure(order_id, f.reason, f.payload) for f in bad)
+        return OrdersPage(orders, None, failures)
 
     # -- products and inventory ------------------------------------------------------------
 

@@ -28,19 +28,17 @@ from core.cli.output import advancer, console, print_table, progress_bar
 from core.db import migrate
 from core.db.base import utcnow
 from core.db.models import (
-    Integration,
     Listing,
     Order,
     OrderStatus,
     OutboxEntry,
     OutboxKind,
     OutboxState,
-    PriceRule,
 )
 from core.db.session import get_engine, session_factory
 from core.dto import Fulfilment
 from core.plugins import PluginManager, get_plugin_manager
-from core.services import catalog, integrations, sync
+from core.services import carriers, catalog, integrations, pricing, sync
 from core.settings import get_settings
 from plugins.amazon.sandbox import RunningSandbox, SandboxConfig, running_sandbox
 
@@ -87,9 +85,9 @@ def demo(
             f"Amazon sandbox on {sandbox.base_url}; database {folder / 'channelhub.db'}", highlight=False
         )
         ids = _connect(sessions, plugins, sandbox)
-        _leave_area_without_carrier(sessions, ids["DE"])
+        _leave_area_without_carrier(sessions, plugins, ids["DE"])
         _sync(sessions, plugins, ids, ("orders", "products", "inventory"))
-        changed = _reprice_and_restock(sessions, ids["UK"])
+        changed = _reprice_and_restock(sessions, plugins, ids["UK"])
         _sync(sessions, plugins, ids, ("outbound",))
         shipped, notified = _ship_batch(sessions, plugins)
         redacted = _redact(sessions, plugins)
@@ -141,15 +139,12 @@ def _connect(sessions: Sessions, plugins: PluginManager, sandbox: RunningSandbox
     return ids
 
 
-def _leave_area_without_carrier(sessions: Sessions, integration_id: int) -> None:
-    from plugins.bigbuy_mip.carriers_admin import set_carrier_enabled
-    from plugins.bigbuy_mip.catalogue import get_catalogue
-
-    catalogue = get_catalogue()
+def _leave_area_without_carrier(sessions: Sessions, plugins: PluginManager, integration_id: int) -> None:
     with sessions() as session:
-        target = [session.get_one(Integration, integration_id)]
-        for code in sorted(catalogue.carriers_serving(NO_CARRIER_AREA)):
-            set_carrier_enabled(session, catalogue, code, NO_CARRIER_AREA, target, enabled=False)
+        for code in carriers.areas(plugins)[NO_CARRIER_AREA]:
+            carriers.set_enabled(
+                session, plugins, code, NO_CARRIER_AREA, enabled=False, integration_ids=[integration_id]
+            )
         session.commit()
     console.print(
         f"disabled every carrier for area {NO_CARRIER_AREA} on amazon-de (its orders go to Pending review)"
@@ -172,22 +167,20 @@ def _sync(sessions: Sessions, plugins: PluginManager, ids: dict[str, int], strea
                 )
 
 
-def _reprice_and_restock(sessions: Sessions, integration_id: int) -> int:
-    from plugins.bigbuy_mip import repricing
-    from plugins.bigbuy_mip.options import update_options
-
+def _reprice_and_restock(sessions: Sessions, plugins: PluginManager, integration_id: int) -> int:
     with sessions() as session:
-        session.add(
-            PriceRule(
+        pricing.add_rule(
+            session,
+            plugins,
+            pricing.NewRule(
+                rule_type="percent",
+                params={"percent": "-5", "rounding": "0.99", "base": "rrp"},
                 integration_id=integration_id,
                 name="UK launch: 5% under RRP, ending .99",
-                rule_type="percent",
                 priority=10,
-                conditions={},
-                params={"percent": "-5", "rounding": "0.99", "base": "rrp"},
-            )
+            ),
         )
-        update_options(session, integration_id, rules_enabled=True)
+        pricing.configure(session, integration_id, rules_enabled=True)
         # Amazon's reports carry no RRP; a seller's supplier feed would. Use today's price.
         listings = session.scalars(select(Listing).where(Listing.integration_id == integration_id)).all()
         for listing in listings:
@@ -195,7 +188,7 @@ def _reprice_and_restock(sessions: Sessions, integration_id: int) -> int:
                 listing.product.rrp = listing.channel_price
                 listing.product.currency = listing.currency
         session.flush()
-        changed = repricing.apply(session, session.get_one(Integration, integration_id))
+        changed = pricing.apply(session, plugins, integration_id)
         skus = [lst.channel_sku for lst in listings if lst.fulfilment is Fulfilment.MFN][:5]
         for n, sku in enumerate(skus):
             catalog.set_stock(session, sku, 20 + n)

@@ -8,7 +8,8 @@
   still imports, with its buyer fields empty.
 
 A payload that breaks these expectations raises :class:`core.errors.InputError` naming the
-field; the connector turns that into a :class:`core.dto.RecordFailure` for the error list.
+field (never quoting the value: reasons are shown and logged); the connector turns that into
+a :class:`core.dto.RecordFailure` with the raw order, which core quarantines.
 """
 
 from __future__ import annotations
@@ -50,9 +51,9 @@ def timestamp(value: Any, field: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise InputError(field, f"is not an ISO 8601 date-time: {value!r}") from None
+        raise InputError(field, "is not an ISO 8601 date-time") from None
     if parsed.tzinfo is None:
-        raise InputError(field, f"has no time zone: {value!r}")
+        raise InputError(field, "has no time zone")
     return parsed
 
 
@@ -62,7 +63,7 @@ def money(value: Any, field: str) -> Money:
     try:
         return Money(Decimal(str(value["amount"])), str(value["currencyCode"]))
     except (KeyError, InvalidOperation):
-        raise InputError(field, f"is not an amount with a currency: {value!r}") from None
+        raise InputError(field, "is not an amount with a currency") from None
 
 
 def _optional_money(value: Any, field: str) -> Money | None:
@@ -94,7 +95,7 @@ def _item(raw: Json, index: int, currency: str) -> ChannelOrderItem:
         raise InputError(f"{where}.product.sellerSku", "is missing")
     quantity = raw.get("quantityOrdered")
     if not isinstance(quantity, int) or quantity <= 0:
-        raise InputError(f"{where}.quantityOrdered", f"must be a positive integer, got {quantity!r}")
+        raise InputError(f"{where}.quantityOrdered", "must be a positive integer")
     unit = (product.get("price") or {}).get("unitPrice")
     # Pending orders carry no prices yet; they are updated when the order becomes payable.
     unit_price = money(unit, f"{where}.product.price.unitPrice") if unit else Money(Decimal(0), currency)
@@ -119,12 +120,10 @@ def to_channel_order(raw: Json, currency: str) -> ChannelOrder:
     fulfillment = raw.get("fulfillment") or {}
     status = _STATUS.get(fulfillment.get("fulfillmentStatus", ""))
     if status is None:
-        raise InputError(
-            "fulfillment.fulfillmentStatus", f"unknown value {fulfillment.get('fulfillmentStatus')!r}"
-        )
+        raise InputError("fulfillment.fulfillmentStatus", "is missing or not a known status")
     fulfilled_by = fulfillment.get("fulfilledBy")
     if fulfilled_by not in ("AMAZON", "MERCHANT"):
-        raise InputError("fulfillment.fulfilledBy", f"must be AMAZON or MERCHANT, got {fulfilled_by!r}")
+        raise InputError("fulfillment.fulfilledBy", "must be AMAZON or MERCHANT")
     proceeds = raw.get("proceeds") or {}
     total = _optional_money(proceeds.get("grandTotal"), "proceeds.grandTotal")
     order_currency = total.currency if total else currency

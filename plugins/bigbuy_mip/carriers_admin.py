@@ -1,7 +1,6 @@
-"""Host-side carrier administration: toggles per area, the matrix, Pending review and assignment.
+"""Pending review as this plugin's catalogue explains it, and choosing a carrier by hand.
 
-Toggles are rows of core's ``carrier_settings`` (no row = enabled), written at once: there is
-no separate publish step, the next carrier selection already sees them.
+The switches per area are core's (``core.services.carriers``); this module reads them.
 """
 
 from __future__ import annotations
@@ -12,85 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db.members import member_of
-from core.db.models import CarrierSetting, Integration, Order, OrderStatus
+from core.db.models import Integration, Order, OrderStatus
 from core.dto import Destination
 from core.errors import InputError, NotFoundError
+from core.services.carriers import disabled_pairs
 from plugins.bigbuy_mip.catalogue import Catalogue
 
 CLOSED = (OrderStatus.SHIPPED, OrderStatus.CANCELLED)
-
-
-def disabled_pairs(session: Session, integration_id: int) -> set[tuple[str, str]]:
-    """(area, carrier) pairs the host switched off for one integration."""
-    rows = session.execute(
-        select(CarrierSetting.area_code, CarrierSetting.carrier_code).where(
-            CarrierSetting.integration_id == integration_id, CarrierSetting.enabled.is_(False)
-        )
-    )
-    return {(a, c) for a, c in rows}
-
-
-def set_carrier_enabled(
-    session: Session,
-    catalogue: Catalogue,
-    carrier_code: str,
-    area_code: str,
-    targets: list[Integration],
-    *,
-    enabled: bool,
-) -> list[str]:
-    """Switch a carrier on or off in an area; returns warnings for areas left without a carrier."""
-    catalogue.carrier(carrier_code)
-    catalogue.area(area_code)
-    if carrier_code not in catalogue.carriers_serving(area_code):
-        raise InputError(
-            "area",
-            f"{carrier_code} does not serve {area_code} in the catalogue "
-            f"(carriers there: {', '.join(catalogue.carriers_serving(area_code)) or 'none'})",
-        )
-    warnings = []
-    for integration in targets:
-        row = session.scalar(
-            select(CarrierSetting).where(
-                CarrierSetting.integration_id == integration.id,
-                CarrierSetting.area_code == area_code,
-                CarrierSetting.carrier_code == carrier_code,
-            )
-        )
-        if row is None:
-            row = CarrierSetting(
-                integration_id=integration.id, area_code=area_code, carrier_code=carrier_code
-            )
-            session.add(row)
-        row.enabled = enabled
-        session.flush()
-        if not enabled:
-            off = disabled_pairs(session, integration.id)
-            if all((area_code, c) in off for c in catalogue.carriers_serving(area_code)):
-                warnings.append(
-                    f"{integration.alias}: area {area_code} now has no enabled carrier; its orders "
-                    "will go to Pending review until one is enabled or chosen by hand"
-                )
-    return warnings
-
-
-@dataclass(frozen=True, slots=True)
-class MatrixRow:
-    integration: str
-    area: str
-    carrier: str
-    enabled: bool
-
-
-def matrix(session: Session, catalogue: Catalogue, targets: list[Integration]) -> list[MatrixRow]:
-    """Every (integration, area, serving carrier) with its enabled flag."""
-    rows = []
-    for integration in targets:
-        off = disabled_pairs(session, integration.id)
-        for area in catalogue.areas:
-            for carrier in catalogue.carriers_serving(area):
-                rows.append(MatrixRow(integration.alias, area, carrier, (area, carrier) not in off))
-    return rows
 
 
 def order_area(catalogue: Catalogue, order: Order) -> str | None:
@@ -138,17 +65,6 @@ def pending_orders(
             PendingOrder(order.id, order.channel_order_id, alias, where, area, order.review_reason, available)
         )
     return result
-
-
-def pending_ids_in_area(
-    session: Session, catalogue: Catalogue, integration_ids: list[int], area_code: str
-) -> list[int]:
-    orders = session.scalars(
-        select(Order).where(
-            Order.status == OrderStatus.PENDING_REVIEW, member_of(Order.integration_id, integration_ids)
-        )
-    )
-    return [o.id for o in orders if order_area(catalogue, o) == area_code]
 
 
 def find_order(session: Session, reference: str, integration: Integration | None) -> Order:

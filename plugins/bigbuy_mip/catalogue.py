@@ -213,9 +213,17 @@ class Catalogue:
                 name=c.name,
                 services=tuple(CarrierService(s.code, s.name) for s in c.services),
                 tracking=c.tracking,
+                areas=tuple(a for a in self.areas if (a, c.code) in self._bands),
             )
             for c in self.data.carriers
         ]
+
+    def carrier_area(self, carrier_code: str, destination: Destination) -> str | None:
+        """The destination's area when ``carrier_code`` is one of ours and has fees there."""
+        if carrier_code not in self.carriers:
+            return None
+        area = self.area_for(destination)
+        return area.code if area is not None and (area.code, carrier_code) in self._bands else None
 
 
 def catalogue_path() -> Path:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db.members import member_of
 from core.db.models import Integration
-from core.errors import InputError, NotFoundError
-from plugins.bigbuy_mip.models import DEFAULT_COMMISSION_PERCENT, CarrierStrategy, IntegrationOptions
+from core.errors import NotFoundError
+from plugins.bigbuy_mip.models import CarrierStrategy, IntegrationOptions
 
 
 def find_integration(session: Session, alias: str) -> Integration:
@@ -33,29 +31,12 @@ def integrations(session: Session, alias: str | None) -> list[Integration]:
     return found
 
 
-def get_options(session: Session, integration_id: int) -> IntegrationOptions:
-    """The stored options, or the defaults (not added to the session) when none are stored."""
-    stored = session.get(IntegrationOptions, integration_id)
-    if stored is not None:
-        return stored
-    return IntegrationOptions(
-        integration_id=integration_id,
-        rules_enabled=False,
-        carrier_strategy=CarrierStrategy.CHEAPEST.value,
-        commission_percent=DEFAULT_COMMISSION_PERCENT,
-        floor_shipping=Decimal(0),
+def set_strategy(session: Session, integration_id: int, strategy: CarrierStrategy) -> IntegrationOptions:
+    """Store the integration's carrier strategy, creating its options row on first change."""
+    options = session.get(IntegrationOptions, integration_id) or IntegrationOptions(
+        integration_id=integration_id
     )
-
-
-def update_options(session: Session, integration_id: int, **changes: Any) -> IntegrationOptions:
-    """Change some options, creating the row on first change; flushes so errors surface here."""
-    if "commission_percent" in changes and not Decimal(0) <= changes["commission_percent"] < 100:
-        raise InputError("commission", "must be a percentage from 0 up to (not including) 100")
-    if "floor_shipping" in changes and changes["floor_shipping"] < 0:
-        raise InputError("shipping", "must be 0 or more")
-    options = get_options(session, integration_id)
-    for key, value in changes.items():
-        setattr(options, key, value)
+    options.carrier_strategy = strategy.value
     session.add(options)
     session.flush()
     return options

@@ -7,27 +7,18 @@ Everything else in the package is reached from here: core only calls these hooks
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from core.dto import (
-    CarrierContext,
-    CarrierDecision,
-    Money,
-    PriceDecision,
-    PriceRuleSpec,
-    PricingInput,
-    RateQuote,
-    RateRequest,
-)
+from core.dto import CarrierContext, CarrierDecision, Destination, PriceRuleSpec, RateQuote, RateRequest
 from core.hookspecs import hookimpl
-from core.types import Carrier, CliGroup, MigrationLocation, PriceRuleType
+from core.types import Carrier, CliGroup, MigrationLocation, PriceFormula, PriceRuleType
+from plugins.bigbuy_mip import pricing
 from plugins.bigbuy_mip.catalogue import get_catalogue
-from plugins.bigbuy_mip.models import DEFAULT_COMMISSION_PERCENT, CarrierStrategy
+from plugins.bigbuy_mip.models import CarrierStrategy
 from plugins.bigbuy_mip.options import strategies
-from plugins.bigbuy_mip.pricing import RULE_TYPES, PricingEngine
 
 BRANCH = "bigbuy_mip"
 
@@ -47,6 +38,11 @@ def channelhub_carrier_options(
 ) -> dict[int, dict[str, object]]:
     """Each integration's carrier strategy, for a whole selection batch in one query."""
     return {i: {STRATEGY: strategy} for i, strategy in strategies(session, integration_ids).items()}
+
+
+@hookimpl
+def channelhub_carrier_area(carrier_code: str, destination: Destination) -> str | None:
+    return get_catalogue().carrier_area(carrier_code, destination)
 
 
 @hookimpl
@@ -80,32 +76,13 @@ def channelhub_select_carrier(
 
 @hookimpl
 def channelhub_price_rule_types() -> Iterator[PriceRuleType]:
-    yield from RULE_TYPES.values()
-
-
-def _extra_decimal(product: PricingInput, key: str, default: Decimal) -> Decimal:
-    try:
-        return Decimal(product.extra[key]) if key in product.extra else default
-    except InvalidOperation:
-        return default
+    yield from pricing.RULE_TYPES.values()
 
 
 @hookimpl
-def channelhub_compute_price(product: PricingInput, rules: Sequence[PriceRuleSpec]) -> PriceDecision | None:
-    """Price one product (first matching rule, rounding, floor; see ``pricing``).
-
-    Pure: the floor's inputs come from ``product.extra`` (``commission_percent``,
-    ``floor_shipping``), defaulting to 15 % and 0. Bulk callers use ``PricingEngine`` directly.
-    """
-    engine = PricingEngine(
-        rules,
-        commission_percent=_extra_decimal(product, "commission_percent", DEFAULT_COMMISSION_PERCENT),
-        floor_shipping=_extra_decimal(product, "floor_shipping", Decimal(0)),
-    )
-    result = engine.price(product.sku, product.category, product.brand, product.rrp, product.cost)
-    if result.price is None:
-        return None
-    return PriceDecision(Money(result.price, product.currency), result.rule_id, result.explanation)
+def channelhub_price_formula(rule: PriceRuleSpec, params: BaseModel) -> PriceFormula | None:
+    """Compile a rule of this plugin's types (see ``pricing``); None for other plugins' types."""
+    return pricing.formula(params) if rule.rule_type in pricing.RULE_TYPES else None
 
 
 @hookimpl

@@ -10,7 +10,9 @@ from typing import Annotated
 
 import typer
 
+from core.cli import validate
 from core.cli.output import console, print_json, print_table
+from core.cli.validate import check_moment, db_ids
 from core.db.base import utcnow
 from core.db.models import OrderStatus
 from core.db.session import session_factory, session_scope
@@ -18,6 +20,7 @@ from core.errors import InputError
 from core.plugins import get_plugin_manager
 from plugins.shipstation_like import orders as workflow
 from plugins.shipstation_like.batch import load_batch
+from plugins.shipstation_like.failed_notices import failed_notices, requeue_failed
 from plugins.shipstation_like.notify import (
     DEFAULT_LIMIT,
     NotifySummary,
@@ -47,13 +50,28 @@ def _notify(limit: int, *, quiet: bool = False) -> NotifySummary:
 
 @shipments_app.command("create")
 def create(
-    orders: Annotated[list[str], typer.Argument(help="Channel order id(s); several = one combined parcel.")],
-    carrier: str | None = typer.Option(None, "--carrier", help="Carrier code (default: the assigned one)."),
-    service: str | None = typer.Option(None, "--service", help="Carrier service code."),
-    tracking: str | None = typer.Option(None, "--tracking", help="Tracking number."),
+    orders: Annotated[
+        list[str],
+        typer.Argument(
+            help="Channel order id(s); several = one combined parcel.", callback=validate.reference
+        ),
+    ],
+    carrier: str | None = typer.Option(
+        None, "--carrier", help="Carrier code (default: the assigned one).", callback=validate.code
+    ),
+    service: str | None = typer.Option(
+        None, "--service", help="Carrier service code.", callback=validate.code
+    ),
+    tracking: str | None = typer.Option(
+        None, "--tracking", help="Tracking number.", callback=validate.reference
+    ),
     item: Annotated[
         list[str] | None,
-        typer.Option("--item", help="Ship part of one order: ITEM or ITEM:QTY (item id or SKU); repeatable."),
+        typer.Option(
+            "--item",
+            help="Ship part of one order: ITEM or ITEM:QTY (item id or SKU); repeatable.",
+            callback=validate.label,
+        ),
     ] = None,
     notify: bool = typer.Option(True, "--notify/--no-notify", help=NOTIFY_HELP),
 ) -> None:
@@ -131,6 +149,46 @@ def pending_notify(as_json: bool = typer.Option(False, "--json", help="Machine-r
     )
 
 
+@shipments_app.command("failed")
+def failed(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Notifications the channel refused for good; `shipments retry` queues them again."""
+    with session_scope() as session:
+        rows = failed_notices(session)
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": r.notice_id,
+                    "shipment_id": r.shipment_id,
+                    "channel_order_id": r.channel_order_id,
+                    "integration_id": r.integration_id,
+                    "attempts": r.attempts,
+                    "last_error": r.last_error,
+                }
+                for r in rows
+            ]
+        )
+        return
+    print_table(
+        "Failed channel notifications",
+        ["id", "shipment", "order", "attempts", "last error"],
+        [(r.notice_id, r.shipment_id, r.channel_order_id, r.attempts, r.last_error) for r in rows],
+    )
+
+
+@shipments_app.command("retry")
+def retry(
+    ids: list[int] = typer.Argument(None, help="Ids from `shipments failed`.", callback=db_ids),
+    all_failed: bool = typer.Option(False, "--all", help="Every failed notification."),
+) -> None:
+    """Queue failed notifications again; the next notify pass (or `shipments notify`) sends them."""
+    if not ids and not all_failed:
+        raise InputError("ids", "name one or more ids from `shipments failed`, or --all")
+    with session_scope() as session:
+        count = requeue_failed(session, None if all_failed else ids)
+    console.print(f"queued {count} notification(s) again", highlight=False)
+
+
 @shipments_app.command("notify")
 def notify_now(limit: int = typer.Option(DEFAULT_LIMIT, min=1, help="Most notifications to send.")) -> None:
     """Send due notifications now (what the worker does on schedule)."""
@@ -150,7 +208,9 @@ def manual(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
 
 
 @orders_app.command("hold")
-def hold(order: str = typer.Argument(..., help="Channel order id or ALIAS:ID.")) -> None:
+def hold(
+    order: str = typer.Argument(..., help="Channel order id or ALIAS:ID.", callback=validate.label),
+) -> None:
     """Put an order awaiting shipment on hold."""
     with session_scope() as session:
         workflow.hold(workflow.find_order(session, order))
@@ -158,7 +218,9 @@ def hold(order: str = typer.Argument(..., help="Channel order id or ALIAS:ID."))
 
 
 @orders_app.command("release")
-def release(order: str = typer.Argument(..., help="Channel order id or ALIAS:ID.")) -> None:
+def release(
+    order: str = typer.Argument(..., help="Channel order id or ALIAS:ID.", callback=validate.label),
+) -> None:
     """Return an order on hold to Awaiting shipment."""
     with session_scope() as session:
         workflow.release(workflow.find_order(session, order))
@@ -173,10 +235,14 @@ def queue(
     ] = None,
     sort: Annotated[workflow.QueueSort, typer.Option("--sort")] = workflow.QueueSort.SHIP_BY,
     late_hours: int = typer.Option(
-        workflow.DEFAULT_LATE_HOURS, "--late-hours", min=0, help="Flag orders due to ship within this."
+        workflow.DEFAULT_LATE_HOURS,
+        "--late-hours",
+        min=0,
+        max=100_000,
+        help="Flag orders due to ship within this.",
     ),
     late_only: bool = typer.Option(False, "--late-only", help="Only late-risk orders."),
-    limit: int = typer.Option(200, min=1),
+    limit: int = typer.Option(200, min=1, max=100_000),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Orders to ship, with ship-by date and a late-risk flag, sorted by ship-by by default."""
@@ -218,7 +284,7 @@ def parse_as_of(text: str | None) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError as exc:
         raise InputError("as-of", f"{text!r} is not an ISO date-time like 2026-01-31T00:00:00Z") from exc
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return check_moment(value if value.tzinfo else value.replace(tzinfo=UTC), "as-of").astimezone(UTC)
 
 
 @redact_app.command("run")

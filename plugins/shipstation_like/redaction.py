@@ -9,7 +9,9 @@ When each order is due:
   44 days after label creation;
 - shipped without tracking: 30 days after the shipment was created.
 
-An order with several shipments is due at the soonest of them. Redaction overwrites name,
+An order with several shipments is due at the soonest of them. Quarantined records (orders
+the hub could not take, kept encrypted in ``sync_errors``) lose their payload 14 days after
+they were first seen, like an order that was never shipped here. Redaction overwrites name,
 street lines, phones, email, gift messages and the label contact with ``REDACTED (<channel>)``,
 keeps city, state, postal code and country, and logs which fields it touched, never their values.
 The original values are not kept anywhere, so it cannot be undone.
@@ -31,6 +33,7 @@ from core.db.models import Integration, Order, Shipment, shipment_orders
 from core.errors import NotFoundError
 from core.logs import get_logger
 from core.plugins import PluginManager
+from core.services import quarantine
 from plugins.shipstation_like.tables import LabelContact, Redaction
 
 log = get_logger(__name__)
@@ -154,6 +157,9 @@ def redact_due(session: Session, plugins: PluginManager, as_of: datetime) -> int
             )
         )
         if not orders:
+            dropped = quarantine.drop_payloads(session, as_of - UNSHIPPED_AFTER)
+            if dropped:
+                log.info("quarantine payloads redacted", entries=dropped)
             return count
         last_id = orders[-1].id
         by_order: dict[int, list[Shipment]] = {o.id: [] for o in orders}

@@ -92,7 +92,7 @@ def test_bad_connect_options_are_one_line_errors_and_store_nothing(
     message: str,
 ) -> None:
     code, _, err = cli(capsys, *add_args(sandbox, *extra))
-    assert code == 1 and err.strip().startswith(message) and len(err.strip().splitlines()) == 1
+    assert code == 2 and err.strip().startswith(message) and len(err.strip().splitlines()) == 1
     code, out, _ = cli(capsys, "integrations", "list", "--json")
     assert json.loads(out) == []
 
@@ -103,7 +103,7 @@ def test_a_bad_marketplace_code_names_the_valid_ones(
     args = add_args(sandbox)
     args[args.index("UK")] = "XX"
     code, _, err = cli(capsys, *args)
-    assert code == 1 and "marketplace: 'XX' is not a Amazon marketplace" in err
+    assert code == 2 and "marketplace: 'XX' is not a Amazon marketplace" in err
 
 
 def test_an_expired_refresh_token_says_what_to_do(

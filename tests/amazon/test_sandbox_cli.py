@@ -57,7 +57,8 @@ def test_serve_answers_then_stops() -> None:
             headers={"x-amz-access-token": token},
         )
         assert orders.status_code == 200 and len(orders.json()["orders"]) == 30
-        assert orders.headers["x-amzn-RateLimit-Limit"] == format(0.0056 * 60, "g")
+        assert orders.headers["x-amzn-RateLimit-Limit"] == "0.0056"
+        assert orders.headers["x-channelhub-sandbox-time-scale"] == "60"
     finally:
         process.terminate()
         process.wait(timeout=10)

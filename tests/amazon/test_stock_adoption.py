@@ -92,7 +92,7 @@ def test_imported_rrp_and_cost_drive_rules_preview_and_apply_on_the_sandbox(
         assert cli(capsys, "rules", "on", "--integration", "amazon-uk")[0] == 0
         code, out, err = cli(capsys, "rules", "preview", "--integration", "amazon-uk", "--json")
         assert code == 0, err
-        changes = {c["sku"]: c for c in json.loads(out)["changes"]}
+        changes = {c["channel_sku"]: c for c in json.loads(out)["changes"]}
         assert set(changes) == set(rrp)  # a price for every sandbox product, from its cost
         assert cli(capsys, "rules", "apply", "--integration", "amazon-uk")[0] == 0
         assert cli(capsys, "sync", "run", "--stream", "outbound")[0] == 0

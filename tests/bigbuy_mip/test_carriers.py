@@ -7,14 +7,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from core.cli.main import build_app
-from core.db.models import Integration, OrderStatus
+from core.db.models import CarrierSetting, Integration, OrderStatus, Shipment
 from core.dto import Destination, Fulfilment
 from core.errors import InputError
 from core.plugins import PluginManager
+from core.services import carriers
 from core.services.carrier_selection import select_carriers
 from plugins.bigbuy_mip import carriers_admin
 from plugins.bigbuy_mip.catalogue import get_catalogue, load_catalogue
@@ -208,3 +210,52 @@ def test_pending_listing_helper_reports_area(session: Session, make_order, plugi
     select_carriers(session, plugins, [order.id])
     (pending,) = carriers_admin.pending_orders(session, get_catalogue())
     assert (pending.area, pending.available) == (None, [])
+
+
+def test_disabling_reselects_that_carriers_open_orders_in_the_area_only(
+    session: Session, plugins: PluginManager, make_order, integration: Integration
+) -> None:
+    mainland = make_order(postcode="28001")
+    balearics = make_order(postcode="07001")
+    labelled = make_order(postcode="28002")
+    canaries = make_order(postcode="35001")
+    for order, code in (
+        (mainland, "seur"),
+        (balearics, "seur"),
+        (labelled, "seur"),
+        (canaries, "correos_express"),
+    ):
+        order.carrier_code, order.service_code = code, "std"
+    session.add(Shipment(carrier_code="seur", idempotency_key="label-1", orders=[labelled]))
+    session.commit()
+
+    off = cli(plugins, "carriers", "disable", "seur", "--area", "ES-MAINLAND")
+    assert off.exit_code == 0, off.output
+    assert "open orders of seur in ES-MAINLAND: 1 got another carrier, 0 went to Pending review" in off.output
+    for order in (mainland, balearics, labelled):
+        session.refresh(order)
+    assert mainland.status == OrderStatus.AWAITING_SHIPMENT and mainland.carrier_code in {
+        "gls",
+        "correos_express",
+    }
+    assert (balearics.carrier_code, labelled.carrier_code) == ("seur", "seur")  # other area; label made
+
+    last = cli(plugins, "carriers", "disable", "correos_express", "--area", "ES-CANARIES")
+    assert "0 got another carrier, 1 went to Pending review" in last.output, last.output
+    session.refresh(canaries)
+    assert (canaries.status, canaries.carrier_code) == (OrderStatus.PENDING_REVIEW, None)
+    assert "could serve if enabled: correos_express (ES-CANARIES)" in (canaries.review_reason or "")
+
+
+def test_switching_an_unknown_carrier_or_area_names_the_field(
+    session: Session, plugins: PluginManager, integration: Integration
+) -> None:
+    for code, area, field in (
+        ("NOPE", "ES-MAINLAND", "carrier"),
+        ("seur", "MARS", "area"),
+        ("ups", "FR", "area"),
+    ):
+        with pytest.raises(InputError) as raised:
+            carriers.set_enabled(session, plugins, code, area, enabled=False)
+        assert raised.value.field == field
+    assert session.scalar(select(CarrierSetting.id)) is None

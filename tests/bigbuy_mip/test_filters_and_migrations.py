@@ -6,7 +6,7 @@ import json
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -16,7 +16,7 @@ from core.db.models import Integration, OutboxEntry, OutboxKind
 from core.db.session import get_engine
 from core.errors import InputError
 from core.plugins import PluginManager
-from core.services import catalog
+from core.services import catalog, pricing
 from core.settings import Settings
 from plugins.bigbuy_mip.filters import add_filter, excluded_listings
 from plugins.bigbuy_mip.models import BigbuyBase
@@ -97,3 +97,45 @@ def test_plugin_branch_matches_models_and_downgrades_alone(
     migrate.downgrade(plugins, url, "bigbuy_mip@base")
     names = set(inspect(get_engine(url)).get_table_names())
     assert "bigbuy_product_filters" not in names and "integrations" in names
+
+
+def test_pricing_settings_move_to_core_and_back_with_their_values(
+    env: Settings, plugins: PluginManager
+) -> None:
+    """A database from before core owned pricing keeps each integration's switch and floor inputs."""
+    url = env.database_url
+    migrate.upgrade(plugins, url, "bigbuy_0001")
+    migrate.upgrade(plugins, url, "0002_scheduled_jobs")
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO integrations "
+                "(id, channel_key, marketplace, alias, settings, status, created_at, updated_at) "
+                "VALUES (1, 'fake', 'XX', 'shop-es', '{}', 'live', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO bigbuy_integration_options (integration_id, rules_enabled, carrier_strategy, "
+                "commission_percent, floor_shipping, updated_at) "
+                "VALUES (1, :on, 'fastest', 12.5, 4.5, CURRENT_TIMESTAMP)"
+            ),
+            {"on": True},
+        )
+    migrate.upgrade(plugins, url)
+    with Session(engine) as session:
+        config = pricing.get_config(session, 1)
+    assert (config.rules_enabled, config.commission_percent, config.floor_shipping) == (True, 12.5, 4.5)
+    columns = {c["name"] for c in inspect(engine).get_columns("bigbuy_integration_options")}
+    assert columns == {"integration_id", "carrier_strategy", "updated_at"}
+
+    migrate.downgrade(plugins, url, "bigbuy_0001")
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT rules_enabled, commission_percent, floor_shipping, carrier_strategy "
+                "FROM bigbuy_integration_options"
+            )
+        ).one()
+    assert (bool(row[0]), float(row[1]), float(row[2]), row[3]) == (True, 12.5, 4.5, "fastest")

@@ -1,4 +1,4 @@
-"""Price rules: precedence, rounding, the floor, preview vs apply, the hook, and the CLI."""
+"""BigBuy rule types on core's pricing: precedence, rounding, the floor, preview vs apply, the CLI."""
 
 from __future__ import annotations
 
@@ -16,17 +16,24 @@ from core.cli.main import build_app
 from core.db.models import Integration, OutboxEntry, OutboxKind, PriceRule
 from core.dto import PriceRuleSpec, PricingInput
 from core.errors import InputError
-from core.plugins import PluginManager
-from plugins.bigbuy_mip import repricing
-from plugins.bigbuy_mip.options import update_options
-from plugins.bigbuy_mip.pricing import PricingEngine, floor_price, round_up_to, validate_rule
+from core.plugins import PluginManager, build_plugin_manager
+from core.services import pricing
+from core.services.price_engine import PriceEngine, floor_price
+from plugins.bigbuy_mip.pricing import round_up_to
 
 D = Decimal
 runner = CliRunner()
+PLUGINS = build_plugin_manager()  # entry points only: read once for the pure engine tests
 
 
-def engine(*rules: PriceRuleSpec, commission: str = "15", shipping: str = "0") -> PricingEngine:
-    return PricingEngine(rules, commission_percent=D(commission), floor_shipping=D(shipping))
+def engine(*rules: PriceRuleSpec, commission: str = "15", shipping: str = "0") -> PriceEngine:
+    return PriceEngine(rules, PLUGINS, commission_percent=D(commission), floor_shipping=D(shipping))
+
+
+def item(
+    sku: str, category: str | None, brand: str | None, rrp: Decimal | None, cost: Decimal | None
+) -> PricingInput:
+    return PricingInput(sku, 1, "EUR", rrp, cost, category=category, brand=brand)
 
 
 @pytest.mark.parametrize(
@@ -51,9 +58,9 @@ def test_first_matching_rule_by_priority_wins_without_stacking() -> None:
     brand = PriceRuleSpec(2, "fixed", 10, {"brands": ["Acme"]}, {"amount": "-2"})
     anything = PriceRuleSpec(3, "percent", 30, {}, {"percent": "50"})
     e = engine(toys, brand, anything, commission="0")
-    assert e.price("S1", "toys", "acme", D("20"), D("1")).rule_id == 2  # priority 10 beats 20
-    assert e.price("S1", "Toys", "other", D("20"), D("1")).price == D("22.00")
-    assert e.price("S1", "garden", "other", D("20"), D("1")).price == D("30.00")
+    assert e.price(item("S1", "toys", "acme", D("20"), D("1"))).rule_id == 2  # priority 10 beats 20
+    assert e.price(item("S1", "Toys", "other", D("20"), D("1"))).price == D("22.00")
+    assert e.price(item("S1", "garden", "other", D("20"), D("1"))).price == D("30.00")
 
 
 def test_conditions_on_sku_pattern_and_price_range() -> None:
@@ -63,49 +70,56 @@ def test_conditions_on_sku_pattern_and_price_range() -> None:
         ),
         commission="0",
     )
-    assert e.price("BB-1", None, None, D("20"), None).rule_id == 1
-    assert e.price("XX-1", None, None, D("20"), None).rule_id is None
-    assert e.price("BB-1", None, None, D("60"), None).explanation == "RRP"
+    assert e.price(item("BB-1", None, None, D("20"), None)).rule_id == 1
+    assert e.price(item("XX-1", None, None, D("20"), None)).rule_id is None
+    assert e.price(item("BB-1", None, None, D("60"), None)).explanation == "RRP"
 
 
 def test_margin_and_profit_strategies_need_a_cost() -> None:
     margin = PriceRuleSpec(1, "margin", 1, {}, {"percent": "30", "tax_percent": "21"})
     profit = PriceRuleSpec(2, "profit", 2, {}, {"percent": "20"})
     e = engine(margin, commission="0")
-    assert e.price("A", None, None, D("99"), D("10")).price == D("15.73")  # 10 * 1.3 * 1.21
-    assert e.price("A", None, None, D("99"), None).explanation == "RRP"  # skipped: no cost
-    assert engine(profit, commission="0").price("A", None, None, None, D("10")).price == D("12.50")
+    assert e.price(item("A", None, None, D("99"), D("10"))).price == D("15.73")  # 10 * 1.3 * 1.21
+    assert e.price(item("A", None, None, D("99"), None)).explanation == "RRP"  # skipped: no cost
+    assert engine(profit, commission="0").price(item("A", None, None, None, D("10"))).price == D("12.50")
 
 
 def test_floor_wins_over_any_rule_and_rounding_keeps_it() -> None:
     cheap = PriceRuleSpec(1, "percent", 1, {}, {"percent": "-90", "rounding": "0.99"})
-    result = engine(cheap, commission="15", shipping="4").price("A", None, None, D("20"), D("10"))
+    result = engine(cheap, commission="15", shipping="4").price(item("A", None, None, D("20"), D("10")))
     assert floor_price(D("10"), D("15"), D("4")) == D("16.48")  # 14 / 0.85, up to the cent
     assert (result.price, result.floor) == (D("16.99"), D("16.48"))
     assert "floor" in result.explanation
-    rrp_below_cost = engine(commission="0").price("A", None, None, D("5"), D("8"))
+    rrp_below_cost = engine(commission="0").price(item("A", None, None, D("5"), D("8")))
     assert rrp_below_cost.price == D("8.00")
 
 
-def test_bad_rule_input_names_the_field() -> None:
-    with pytest.raises(InputError, match=r"params\.percent"):
-        validate_rule("percent", {}, {"percent": "lots"})
-    with pytest.raises(InputError, match=r"conditions\.price_min"):
-        validate_rule("percent", {"price_min": "-1"}, {"percent": "1"})
-    with pytest.raises(InputError, match="rule_type"):
-        validate_rule("nope", {}, {})
+def test_bad_rule_input_names_the_field_and_stores_nothing(
+    session: Session, plugins: PluginManager, integration: Integration
+) -> None:
+    bad = [
+        (pricing.NewRule("percent", {"percent": "lots"}), r"params\.percent"),
+        (pricing.NewRule("percent", {"percent": "1"}, {"price_min": "-1"}), r"conditions\.price_min"),
+        (pricing.NewRule("percent", {"percent": "1", "colour": "red"}), r"params\.colour"),
+        (pricing.NewRule("nope"), "rule_type"),
+        (pricing.NewRule("percent", {"percent": "1"}, priority=-1), "priority"),
+    ]
+    for new, field in bad:
+        with pytest.raises(InputError, match=field):
+            pricing.add_rule(session, plugins, new)
+    assert session.scalar(select(PriceRule.id)) is None
 
 
-def test_compute_price_hook_through_the_plugin_manager(plugins: PluginManager) -> None:
-    product = PricingInput("A", 1, "EUR", rrp=D("20"), cost=D("10"), extra={"commission_percent": "0"})
+def test_one_product_priced_through_the_plugin_manager(plugins: PluginManager) -> None:
+    product = PricingInput("A", 1, "EUR", rrp=D("20"), cost=D("10"))
     rule = PriceRuleSpec(7, "percent", 1, {}, {"percent": "10", "rounding": "whole"})
-    decision = plugins.compute_price(product, [rule])
+    decision = pricing.decide(plugins, product, [rule], commission_percent=D(0))
     assert decision is not None and (decision.price.amount, decision.price.currency, decision.rule_id) == (
         D("22.00"),
         "EUR",
         7,
     )
-    floored = plugins.compute_price(PricingInput("A", 1, "EUR", rrp=D("5"), cost=D("8.50")), [])
+    floored = pricing.decide(plugins, PricingInput("A", 1, "EUR", rrp=D("5"), cost=D("8.50")), [])
     assert floored is not None and floored.price.amount == D("10.00")  # 8.50 / 0.85 with the 15 % default
 
 
@@ -140,8 +154,8 @@ rule_specs = st.lists(
 )
 def test_no_computed_price_is_below_the_floor(rules, rrp, cost, commission, shipping) -> None:  # type: ignore[no-untyped-def]
     specs = [PriceRuleSpec(i + 1, kind, i, {}, params) for i, (kind, params) in enumerate(rules)]
-    e = PricingEngine(specs, commission_percent=commission, floor_shipping=shipping)
-    result = e.price("SKU", None, None, rrp, cost)
+    e = PriceEngine(specs, PLUGINS, commission_percent=commission, floor_shipping=shipping)
+    result = e.price(item("SKU", None, None, rrp, cost))
     floor = floor_price(cost, commission, shipping)
     assert floor is not None
     if result.price is None:  # nothing to price from: no RRP and no rule could compute one
@@ -160,7 +174,7 @@ def test_no_computed_price_is_below_the_floor(rules, rrp, cost, commission, ship
     rules_on=st.booleans(),
 )
 def test_preview_and_apply_agree(
-    session: Session, integration: Integration, products, percent, rules_on
+    session: Session, plugins: PluginManager, integration: Integration, products, percent, rules_on
 ) -> None:  # type: ignore[no-untyped-def]
     from core.db.models import Listing, Product
 
@@ -192,12 +206,13 @@ def test_preview_and_apply_agree(
             params={"percent": str(percent), "rounding": "0.99"},
         )
     )
-    update_options(session, integration.id, rules_enabled=rules_on)
-    preview = {(c.channel_sku, c.new_price, c.currency) for c in repricing.changes(session, integration)}
-    written = repricing.apply(session, integration)
+    pricing.configure(session, integration.id, rules_enabled=rules_on)
+    shown = pricing.preview(session, plugins, integration.id)
+    preview = {(c.channel_sku, c.new_price, c.currency) for c in shown.changes}
+    written = pricing.apply(session, plugins, integration.id)
     rows = session.scalars(select(OutboxEntry).where(OutboxEntry.kind == OutboxKind.PRICE))
     applied = {(r.sku, r.price, r.currency) for r in rows}
-    assert written == len(preview) and applied == preview
+    assert written == len(preview) == shown.total and applied == preview
     session.rollback()
 
 
@@ -234,10 +249,10 @@ def test_rules_cli_add_list_preview_apply_and_off(
     assert "first match" in runner.invoke(app, ["rules", "--help"]).output
 
     off = json.loads(runner.invoke(app, ["rules", "preview", "--integration", "shop-es", "--json"]).stdout)
-    assert off == {"rules_enabled": False, "changes": []}  # RRP equals the channel price already
+    assert off == {"rules_enabled": False, "total": 0, "changes": []}  # RRP is the channel price already
     runner.invoke(app, ["rules", "on", "--integration", "shop-es"])
     on = json.loads(runner.invoke(app, ["rules", "preview", "--integration", "shop-es", "--json"]).stdout)
-    assert [(c["sku"], c["old_price"], c["new_price"], c["rule_id"]) for c in on["changes"]] == [
+    assert [(c["channel_sku"], c["old_price"], c["new_price"], c["rule_id"]) for c in on["changes"]] == [
         ("BB-1", "20.0000", "22.99", 1)
     ]
     assert session.scalar(select(OutboxEntry.id)) is None  # preview changed nothing

@@ -33,7 +33,7 @@ from core.plugins import PluginManager
 from core.services import carrier_selection, sync
 from plugins.bigbuy_mip.catalogue import get_catalogue
 from plugins.bigbuy_mip.models import CarrierStrategy
-from plugins.bigbuy_mip.options import update_options
+from plugins.bigbuy_mip.options import set_strategy
 from plugins.bigbuy_mip.plugin import choose as choose_quote
 from tests.fakes.channel import CHANNEL
 
@@ -79,7 +79,7 @@ def test_selection_for_10000_imported_orders_makes_at_most_50_queries(
     CHANNEL.orders = [order(n) for n in range(ORDERS)]
     integration.status = IntegrationStatus.LIVE
     integration.set_credentials({"api_key": "good-key-123"})
-    update_options(session, integration.id, carrier_strategy=CarrierStrategy.FASTEST.value)
+    set_strategy(session, integration.id, CarrierStrategy.FASTEST)
     session.commit()
     plugins = plugins_with_fake
 

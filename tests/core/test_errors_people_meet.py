@@ -22,8 +22,9 @@ def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
     )
 
 
-def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 1, result.stdout + result.stderr
+def one_line_error(result: subprocess.CompletedProcess[str], code: int = 1) -> str:
+    """The one stderr line of a failed command; bad input exits 2, other failures 1."""
+    assert result.returncode == code, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -65,5 +66,5 @@ def test_redis_down(tmp_path: Path) -> None:
 
 def test_an_unknown_carrier(tmp_path: Path) -> None:
     assert run(tmp_path, "db", "upgrade").returncode == 0
-    line = one_line_error(run(tmp_path, "carriers", "disable", "NOPE", "--area", "DE"))
+    line = one_line_error(run(tmp_path, "carriers", "disable", "NOPE", "--area", "DE"), code=2)
     assert "NOPE" in line

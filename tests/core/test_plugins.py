@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -177,6 +178,23 @@ def test_core_never_imports_a_plugin() -> None:
         for path in core.rglob("*.py")
         for n, line in enumerate(path.read_text().splitlines(), 1)
         if line.lstrip().startswith(("import plugins", "from plugins"))
+    ]
+    assert offenders == []
+
+
+def test_core_alone_writes_its_rules_switches_and_outbox() -> None:
+    """Plugins use core's services for price rules, pricing settings, carrier switches and the outbox.
+
+    They may read the outbox (the demo reports what was sent) but never import the bulk writer's
+    table or the rule and switch tables: a second plugin could not take part if one wrote them.
+    """
+    plugins = Path(__file__).resolve().parents[2] / "plugins"
+    owned = re.compile(r"\b(PriceRule|PricingSettings|CarrierSetting)\b|insert\(OutboxEntry\)|COPY outbox")
+    offenders = [
+        f"{path}:{n}"
+        for path in plugins.rglob("*.py")
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if owned.search(line)
     ]
     assert offenders == []
 

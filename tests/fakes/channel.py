@@ -38,7 +38,8 @@ class FakeChannelState:
 
     orders: list[ChannelOrder] = field(default_factory=list)
     page_size: int = 100
-    bad_orders: list[RecordFailure] = field(default_factory=list)
+    bad_orders: list[RecordFailure] = field(default_factory=list)  # served on the first page
+    refetched: list[str] = field(default_factory=list)  # ids asked for by fetch_orders_by_id
     products: list[ChannelProduct] = field(default_factory=list)
     inventory: list[InventoryLevel] = field(default_factory=list)
     fulfilment: list[FulfilmentUpdate] = field(default_factory=list)
@@ -81,6 +82,19 @@ class FakeConnector:
             failures = tuple(CHANNEL.bad_orders) if pages == 0 else ()
             pages += 1
             yield OrdersPage(batch, str(position), failures)
+
+    def fetch_orders_by_id(self, channel_order_ids: Sequence[str]) -> OrdersPage:
+        """The named orders as the channel holds them now; a bad one is still bad."""
+        CHANNEL.refetched.extend(channel_order_ids)
+        by_id = {o.channel_order_id: o for o in CHANNEL.orders}
+        bad = {f.reference: f for f in CHANNEL.bad_orders}
+        orders = [by_id[i] for i in channel_order_ids if i in by_id and i not in bad]
+        failures = [
+            bad.get(i) or RecordFailure(i, "order: not found")
+            for i in channel_order_ids
+            if i not in by_id or i in bad
+        ]
+        return OrdersPage(orders, None, failures)
 
     def fetch_products(self) -> Iterator[Sequence[ChannelProduct]]:
         yield CHANNEL.products

@@ -33,7 +33,7 @@ def test_scaffolded_plugin_passes_the_suite(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "13 passed, 1 skipped" in done.stdout
+    assert "14 passed, 1 skipped" in done.stdout
 
 
 def test_example_plugin_is_the_scaffold_output(tmp_path: Path) -> None:
@@ -67,4 +67,4 @@ def test_installed_example_passes_the_suite_including_entry_point() -> None:
         timeout=120,
     )
     assert done.returncode == 0, f"(is it installed? pip install -e {EXAMPLE})\n{done.stdout}{done.stderr}"
-    assert "14 passed" in done.stdout
+    assert "15 passed" in done.stdout

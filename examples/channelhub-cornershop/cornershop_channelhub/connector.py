@@ -63,7 +63,11 @@ class CornershopConnector:
         if response.status_code >= 500:
             raise TransientChannelError(f"cornershop answered {response.status_code}", operation=path)
         if response.status_code >= 400:
-            raise ChannelError(f"cornershop answered {response.status_code}: {response.text}", operation=path)
+            raise ChannelError(
+                f"cornershop answered {response.status_code}",
+                code=str(response.status_code),
+                operation=path,
+            )
         return response.json()
 
     def verify_credentials(self) -> None:
@@ -75,14 +79,34 @@ class CornershopConnector:
             body = self._call("GET", "/orders", params={"after": after})
             if not body["orders"]:
                 return
-            orders, failures = [], []
-            for raw in body["orders"]:
-                try:
-                    orders.append(self._order(raw))
-                except (KeyError, ValueError, ChannelError) as exc:
-                    failures.append(RecordFailure(str(raw.get("id", "?")), f"cannot map order: {exc!r}"))
+            orders, failures = self._map(body["orders"])
             after = body["next"]
             yield OrdersPage(orders, after, failures)
+
+    def fetch_orders_by_id(self, channel_order_ids: Sequence[str]) -> OrdersPage:
+        """Quarantined orders, asked for again one by one (``core.types.RefetchesOrders``)."""
+        raws, missing = [], []
+        for order_id in channel_order_ids:
+            try:
+                raws.append(self._call("GET", f"/orders/{order_id}")["order"])
+            except ChannelError as exc:
+                if exc.code != "404":
+                    raise
+                missing.append(RecordFailure(order_id, "order: not found on the shop"))
+        orders, failures = self._map(raws)
+        return OrdersPage(orders, None, [*failures, *missing])
+
+    def _map(self, raws: Sequence[dict[str, Any]]) -> tuple[list[ChannelOrder], list[RecordFailure]]:
+        """Map each order on its own; a bad one names the exception, never a value, and
+        carries the raw order for core's quarantine."""
+        orders, failures = [], []
+        for raw in raws:
+            try:
+                orders.append(self._order(raw))
+            except (KeyError, ValueError, ChannelError) as exc:
+                problem = f"missing {exc}" if isinstance(exc, KeyError) else type(exc).__name__
+                failures.append(RecordFailure(str(raw.get("id", "?")), f"cannot map order: {problem}", raw))
+        return orders, failures
 
     def _order(self, raw: dict[str, Any]) -> ChannelOrder:
         currency = raw["currency"]

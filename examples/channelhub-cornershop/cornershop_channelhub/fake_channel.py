@@ -74,6 +74,9 @@ class FakeShop:
             start = int(query.get("after", 0))
             page = self.state.orders[start : start + PAGE_SIZE]
             return "200 OK", {"orders": page, "next": str(start + len(page))}
+        if method == "GET" and (match := re.fullmatch(r"/orders/([^/]+)", path)):
+            found = [o for o in self.state.orders if o.get("id") == match.group(1)]
+            return ("200 OK", {"order": found[-1]}) if found else ("404 Not Found", {"error": "no order"})
         if (method, path) == ("GET", "/products"):
             return "200 OK", {
                 "products": [

@@ -8,10 +8,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from plugins.amazon.operations import OPERATIONS
+from plugins.amazon.sandbox.faults import FaultError, parse_fault
 from plugins.amazon.sandbox.http import invalid_input, json_body, json_response
-from plugins.amazon.sandbox.state import Fault, SandboxState
-
-FAULT_STATUSES = frozenset({400, 429, 500, 503})
+from plugins.amazon.sandbox.state import SandboxState
 
 
 def _state(request: Request) -> SandboxState:
@@ -30,20 +29,25 @@ async def confirmations(request: Request) -> Response:
 
 
 async def faults(request: Request) -> Response:
+    """``POST`` arms a fault, ``GET`` lists the armed ones, ``DELETE`` clears them (all, or
+    ``?operation=X`` only)."""
+    board = _state(request).faults
+    if request.method == "GET":
+        return json_response({"faults": board.listing()})
+    if request.method == "DELETE":
+        key = request.query_params.get("operation")
+        if key is not None and key not in OPERATIONS:
+            return invalid_input(f"operation: unknown operation {key!r}")
+        return json_response({"cleared": board.clear(key)})
     body = await json_body(request)
     if isinstance(body, Response):
         return body
-    key, status, count = body.get("operation"), body.get("status"), body.get("count", 1)
-    if key not in OPERATIONS:
-        return invalid_input(f"operation: unknown operation {key!r}; known: {', '.join(sorted(OPERATIONS))}")
-    if status not in FAULT_STATUSES:
-        return invalid_input(f"status: must be one of {sorted(FAULT_STATUSES)}, got {status!r}")
-    if not isinstance(count, int) or count < 1:
-        return invalid_input(f"count: must be a positive integer, got {count!r}")
-    state = _state(request)
-    with state.lock:
-        state.faults[key] = Fault(status, count)
-    return json_response({"operation": key, "status": status, "count": count})
+    try:
+        fault = parse_fault(body)
+    except FaultError as exc:
+        return invalid_input(str(exc))
+    board.arm(fault)
+    return json_response(fault.as_json())
 
 
 async def add_orders(request: Request) -> Response:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plugins.amazon.operations import OPERATIONS
 from plugins.amazon.sandbox import (
@@ -20,6 +24,7 @@ from plugins.amazon.sandbox import (
     tokens,
 )
 from plugins.amazon.sandbox.config import SandboxConfig
+from plugins.amazon.sandbox.connections import ConnectionRegistry
 from plugins.amazon.sandbox.http import error
 from plugins.amazon.sandbox.state import SandboxState
 
@@ -59,6 +64,27 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return error(500, "InternalFailure", f"Sandbox error: {type(exc).__name__}: {exc}")
 
 
+class RequestIds:
+    """Give every response an ``x-amzn-RequestId``, as Amazon's do (errors and 404s too)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if "x-amzn-RequestId" not in headers:
+                    headers["x-amzn-RequestId"] = str(uuid.uuid4())
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
 def create_app(config: SandboxConfig, state: SandboxState | None = None) -> Starlette:
     """An app serving ``state`` (built from ``config`` when not given)."""
     routes = [
@@ -71,7 +97,7 @@ def create_app(config: SandboxConfig, state: SandboxState | None = None) -> Star
         Route("/_sandbox/documents/{documentId}", documents.download, methods=["GET"]),
         Route("/_sandbox/stats", admin.stats, methods=["GET"]),
         Route("/_sandbox/confirmations", admin.confirmations, methods=["GET"]),
-        Route("/_sandbox/faults", admin.faults, methods=["POST"]),
+        Route("/_sandbox/faults", admin.faults, methods=["GET", "POST", "DELETE"]),
         Route("/_sandbox/orders", admin.add_orders, methods=["POST"]),
         Route("/_sandbox/expire-tokens", admin.expire_tokens, methods=["POST"]),
         Route("/_sandbox/reset", admin.reset, methods=["POST"]),
@@ -80,5 +106,7 @@ def create_app(config: SandboxConfig, state: SandboxState | None = None) -> Star
         routes=routes,
         exception_handlers={404: _not_found, 405: _method_not_allowed, Exception: _internal_error},
     )
+    app.add_middleware(RequestIds)
     app.state.sandbox = state or SandboxState.build(config)
+    app.state.connections = ConnectionRegistry()
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from plugins.amazon.sandbox.config import SandboxConfig
+from plugins.amazon.sandbox.faults import FaultError, parse_flag
 from plugins.amazon.sandbox.server import serve as serve_sandbox
 
 app = typer.Typer(no_args_is_help=True, help="A local Selling Partner API sandbox.")
@@ -18,10 +19,32 @@ def serve(
     orders: int = typer.Option(1200, "--orders", min=0, help="Orders to seed."),
     time_scale: float = typer.Option(1.0, "--time-scale", min=0.001, help="Amazon seconds per real second."),
     no_throttle: bool = typer.Option(False, "--no-throttle", help="Do not enforce usage plans."),
+    limit_header_omitted: float = typer.Option(
+        0.5, "--limit-header-omitted", min=0.0, max=1.0, help="Share of 429s without x-amzn-RateLimit-Limit."
+    ),
+    fault: list[str] = typer.Option(
+        [],
+        "--fault",
+        metavar="OP:MODE[:ARG][:NAME=VALUE...]",
+        help="Arm a fault at start and on each reset (repeatable); see docs/sandbox.md.",
+    ),
 ) -> None:
     """Serve the SP-API sandbox (SP-API and LWA at the same base URL) until interrupted."""
-    config = SandboxConfig(seed=seed, orders=orders, time_scale=time_scale, throttle=not no_throttle)
+    try:
+        faults = tuple(parse_flag(flag) for flag in fault)
+    except FaultError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--fault") from None
+    config = SandboxConfig(
+        seed=seed,
+        orders=orders,
+        time_scale=time_scale,
+        throttle=not no_throttle,
+        limit_header_omitted=limit_header_omitted,
+        faults=faults,
+    )
     c = config.credentials
     typer.echo(f"Amazon SP-API sandbox on http://{host}:{port} (seed {seed}, {orders} orders)")
     typer.echo(f"  seller_id={c.seller_id} client_id={c.client_id} refresh_token={c.refresh_token}")
+    for armed in faults:
+        typer.echo(f"  fault: {armed.operation} {armed.mode}")
     serve_sandbox(config, host, port)

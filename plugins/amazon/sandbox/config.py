@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from plugins.amazon.sandbox.faults import Fault
+
 
 @dataclass(frozen=True, slots=True)
 class SandboxCredentials:
@@ -25,6 +27,8 @@ class SandboxConfig:
 
     ``time_scale`` speeds Amazon's clock for rate limits and processing delays (60 means a
     minute of Amazon time passes in a second), so tests of throttled code stay fast.
+    ``limit_header_omitted`` is the share of 429s answered without ``x-amzn-RateLimit-Limit``
+    (Amazon leaves it off often). ``faults`` are armed at start and again on each reset.
     ``anchor`` fixes the "now" that seeded orders are dated against; None means the start
     time rounded down to the hour, less an hour (same seed + same anchor = same data).
     """
@@ -39,6 +43,8 @@ class SandboxConfig:
     rdt_refused_marketplaces: frozenset[str] = frozenset({TURKEY})
     processing_seconds: float = 30.0
     anchor: datetime | None = None
+    limit_header_omitted: float = 0.5
+    faults: tuple[Fault, ...] = ()
     credentials: SandboxCredentials = field(default_factory=SandboxCredentials)
 
     def __post_init__(self) -> None:
@@ -46,5 +52,7 @@ class SandboxConfig:
             raise ValueError(f"time_scale must be positive, got {self.time_scale}")
         if self.orders < 0:
             raise ValueError(f"orders must be >= 0, got {self.orders}")
+        if not 0 <= self.limit_header_omitted <= 1:
+            raise ValueError(f"limit_header_omitted must be between 0 and 1, got {self.limit_header_omitted}")
         if self.listings < 1:
             raise ValueError(f"listings must be >= 1, got {self.listings}")

@@ -3,17 +3,22 @@ faults, request counting, and Amazon's error body and headers."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from plugins.amazon.operations import operation
+from plugins.amazon.operations import UsagePlan, operation
+from plugins.amazon.sandbox.connections import DroppedConnection
+from plugins.amazon.sandbox.fault_responses import corrupt_records, unparseable
 from plugins.amazon.sandbox.state import AccessToken, SandboxState
+
+TIME_SCALE_HEADER = "x-channelhub-sandbox-time-scale"
+"""Sandbox-only: Amazon seconds per real second, when not 1 (Amazon never sends it)."""
 
 Handler = Callable[[Request, "Call"], Awaitable[Response]]
 
@@ -61,8 +66,9 @@ def error_body(code: str, message: str, details: str | None = None) -> dict[str,
 
 
 def error(status: int, code: str, message: str, details: str | None = None) -> Response:
-    """Amazon's ``{"errors": [{code, message, details}]}`` response."""
-    return json_response(error_body(code, message, details), status)
+    """Amazon's ``{"errors": [{code, message, details}]}`` response, its code also in
+    ``x-amzn-ErrorType`` as Amazon's API gateway sends it."""
+    return json_response(error_body(code, message, details), status, {"x-amzn-ErrorType": code})
 
 
 def invalid_input(message: str, details: str | None = None) -> Response:
@@ -87,6 +93,22 @@ def authenticate(state: SandboxState, request: Request) -> AccessToken | Respons
     return token
 
 
+def _reject(state: SandboxState, request: Request) -> tuple[AccessToken | None, Response | None]:
+    """The request's token, or the 403 that refuses it."""
+    token = authenticate(state, request)
+    if isinstance(token, Response):
+        return None, token
+    if token.restricted_paths is not None and not token.covers(request.url.path):
+        return None, _unauthorized("The restricted data token does not cover this resource.")
+    return token, None
+
+
+def _throttled(state: SandboxState, key: str) -> Response:
+    with state.lock:
+        state.throttled[key] += 1
+    return error(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
+
+
 def sp_api(key: str) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
     """Wrap ``handler`` as the route of operation ``key``: auth, count, throttle, faults."""
     plan = operation(key).plan
@@ -94,41 +116,62 @@ def sp_api(key: str) -> Callable[[Handler], Callable[[Request], Awaitable[Respon
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             state: SandboxState = request.app.state.sandbox
+            faults = state.faults
             state.advance()
-            token = authenticate(state, request)
-            request_id = str(uuid.uuid4())
-            if isinstance(token, Response):
-                token.headers["x-amzn-RequestId"] = request_id
-                return token
-            if token.restricted_paths is not None and not token.covers(request.url.path):
-                response = _unauthorized("The restricted data token does not cover this resource.")
-                response.headers["x-amzn-RequestId"] = request_id
-                return response
-            limit = state.throttle.header(plan)
+            latency = faults.draw(key, ("latency",))
+            if latency is not None:
+                await asyncio.sleep(faults.jitter(latency))
+            if faults.draw(key, ("reset",)) is not None:
+                return DroppedConnection(request.app.state.connections, reset=True)
+            token, refused = _reject(state, request)
+            if refused is not None:
+                return refused
+            assert token is not None
             with state.lock:
                 state.requests[key] += 1
             if state.config.throttle and not state.throttle.take(token.seller_id, key, plan):
-                with state.lock:
-                    state.throttled[key] += 1
-                response = error(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
-            else:
-                fault = state.take_fault(key)
-                if fault is not None:
-                    code, message = _FAULT_ERRORS.get(fault, ("InternalFailure", "Injected fault."))
-                    response = error(fault, code, message)
-                    if fault == 429:
-                        with state.lock:
-                            state.throttled[key] += 1
+                return _limit_header(state, plan, _throttled(state, key))
+            before = faults.draw(key, ("status", "token_expiry"))
+            if before is not None and before.mode == "token_expiry":
+                state.revoke_token(token.token)
+                return _unauthorized("The access token you provided has expired.")
+            if before is not None:
+                assert before.status is not None
+                if before.status == 429:
+                    return _limit_header(state, plan, _throttled(state, key))
+                code, message = _FAULT_ERRORS[before.status]
+                return _limit_header(state, plan, error(before.status, code, message))
+            response = await handler(request, Call(key, state, token))
+            corrupt = faults.corruption(key)
+            if corrupt is not None:
+                response = corrupt_records(response, corrupt, faults)
+            after = faults.draw(key, ("lost_response", "error_after", "bad_json", "truncated_json"))
+            if after is not None:
+                if after.mode == "lost_response":
+                    return DroppedConnection(request.app.state.connections, reset=False)
+                if after.mode == "error_after":
+                    assert after.status is not None
+                    code, message = _FAULT_ERRORS[after.status]
+                    response = error(after.status, code, message)
                 else:
-                    response = await handler(request, Call(key, state, token))
-            response.headers["x-amzn-RateLimit-Limit"] = limit
-            response.headers["x-amzn-RequestId"] = request_id
-            return response
+                    response = unparseable(response, after.mode)
+            return _limit_header(state, plan, response)
 
         endpoint.__name__ = handler.__name__
         return endpoint
 
     return wrap
+
+
+def _limit_header(state: SandboxState, plan: UsagePlan, response: Response) -> Response:
+    """Amazon's real (unscaled) rate on the response; a configurable share of 429s go
+    without it, as Amazon's often do. A sped-up clock is told apart in its own header, so a
+    client can pace to the sandbox without ever reading a rate Amazon would not send."""
+    if response.status_code != 429 or not state.omit_limit_header():
+        response.headers["x-amzn-RateLimit-Limit"] = format(plan.rate, "g")
+    if state.config.time_scale != 1:
+        response.headers[TIME_SCALE_HEADER] = format(state.config.time_scale, "g")
+    return response
 
 
 async def json_body(request: Request) -> dict[str, Any] | Response:

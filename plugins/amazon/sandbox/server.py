@@ -29,8 +29,10 @@ class RunningSandbox:
 
 
 def _uvicorn_config(config: SandboxConfig, state: SandboxState, host: str, port: int) -> uvicorn.Config:
+    app = create_app(config, state)
     return uvicorn.Config(
-        create_app(config, state),
+        app,
+        http=app.state.connections.protocol(),
         host=host,
         port=port,
         log_level="warning",

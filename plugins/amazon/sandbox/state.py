@@ -7,16 +7,18 @@ import bisect
 import gc
 import heapq
 import itertools
+import random
 import secrets
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from plugins.amazon.sandbox.config import SandboxConfig
+from plugins.amazon.sandbox.faults import FaultBoard
 from plugins.amazon.sandbox.render import RenderedOrder, render
 from plugins.amazon.sandbox.seed import Catalogue, Listing, OrderSpec, generate_listings, generate_order
 from plugins.amazon.sandbox.throttle import Throttle
@@ -75,12 +77,6 @@ class Confirmation:
     time: str
 
 
-@dataclass(slots=True)
-class Fault:
-    status: int
-    remaining: int
-
-
 class OrderStore:
     """Orders by id plus two sorted indexes, by created time and by last-updated time, so a
     page is a bisect and a short scan."""
@@ -134,7 +130,8 @@ class SandboxState:
     listings: dict[str, Listing] = field(default_factory=dict)
     tokens: dict[str, AccessToken] = field(default_factory=dict)
     confirmations: list[Confirmation] = field(default_factory=list)
-    faults: dict[str, Fault] = field(default_factory=dict)
+    faults: FaultBoard = field(init=False)
+    _rng: random.Random = field(init=False)
     requests: Counter[str] = field(default_factory=Counter)
     throttled: Counter[str] = field(default_factory=Counter)
     feeds: dict[str, Any] = field(default_factory=dict)
@@ -152,6 +149,9 @@ class SandboxState:
 
     def __post_init__(self) -> None:
         self.throttle = Throttle(self.config.time_scale)
+        # Seeded: which 429s lack the rate header and when a fault fires by chance, not secrets.
+        self._rng = random.Random(self.config.seed)  # noqa: S311
+        self.faults = FaultBoard(random.Random(self.config.seed + 1))  # noqa: S311
 
     @classmethod
     def build(cls, config: SandboxConfig) -> SandboxState:
@@ -192,6 +192,8 @@ class SandboxState:
         self.tokens.clear()
         self.confirmations.clear()
         self.faults.clear()
+        for fault in cfg.faults:
+            self.faults.arm(replace(fault))
         self.requests.clear()
         self.throttled.clear()
         self.feeds.clear()
@@ -252,16 +254,15 @@ class SandboxState:
         with self.lock:
             self.tokens.clear()
 
-    def take_fault(self, key: str) -> int | None:
-        """The status to fail this call of ``key`` with, if a fault is armed."""
+    def revoke_token(self, token: str) -> None:
+        """Expire one access token now (the ``token_expiry`` fault)."""
         with self.lock:
-            fault = self.faults.get(key)
-            if fault is None:
-                return None
-            fault.remaining -= 1
-            if fault.remaining <= 0:
-                del self.faults[key]
-            return fault.status
+            self.tokens.pop(token, None)
+
+    def omit_limit_header(self) -> bool:
+        """Whether this 429 goes without ``x-amzn-RateLimit-Limit`` (a configured share do)."""
+        with self.lock:
+            return self._rng.random() < self.config.limit_header_omitted
 
     def stats(self) -> dict[str, dict[str, int]]:
         with self.lock:

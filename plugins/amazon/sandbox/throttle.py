@@ -29,10 +29,6 @@ class Throttle:
     def scaled_rate(self, plan: UsagePlan) -> float:
         return plan.rate * self._scale
 
-    def header(self, plan: UsagePlan) -> str:
-        """The ``x-amzn-RateLimit-Limit`` value: the scaled rate, as a plain decimal."""
-        return format(self.scaled_rate(plan), "g")
-
     def take(self, seller_id: str, key: str, plan: UsagePlan) -> bool:
         """Take one token; False when the bucket is empty (the caller answers 429)."""
         now = self._clock()

@@ -1,0 +1,1 @@
+"""Charm pricing for channelhub: an example third-party price-rule plugin."""
