@@ -1,41 +1,59 @@
-"""The README's commands, run as a newcomer would type them (placeholders filled in).
+"""The README's commands, run as a newcomer would type them.
 
-Every ``channelhub ...`` line of the README's bash blocks is executed in a fresh folder, in
-order, against a sandbox the test starts where the README starts one. Lines that install
-software, start system services or run until Ctrl-C are exercised elsewhere: installation
-and services by ``.ci/run``, ``channelhub worker``/``scheduler`` by the reliability tests, and
-``channelhub run`` here with ``--duration``. A README command that fails fails the test.
+The sandbox walkthrough ("Try it against the Amazon sandbox") runs as one bash script, line
+for line, in a fresh folder: its shell variables, its ``&`` and its ``kill %1`` included. The
+only changes are the ones a test needs: the virtual environment's bin directory instead of
+``source .venv/bin/activate``, a free port instead of 8765, a wait for the sandbox to answer,
+and ``channelhub run`` bounded with ``--duration``. Every other ``channelhub ...`` line of the
+README runs in order in another fresh folder. Lines that install software, start system
+services or run until Ctrl-C are exercised elsewhere: installation and services by
+``.ci/run``, ``channelhub worker``/``scheduler`` by the reliability tests. A README command
+that fails fails the test.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
+import signal
+import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
+import pytest
 
 from tests.amazon.sandbox_support import free_port
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+WALKTHROUGH = "## Try it against the Amazon sandbox"
 
 NOT_RUN_HERE = {
     "channelhub worker": "needs Redis; run by tests/reliability with real worker processes",
     "channelhub scheduler": "needs Redis; tested in tests/core/test_sync.py and test_errors_people_meet.py",
     "channelhub --debug ...": "a pattern, not a command",
-    "channelhub db upgrade": "run first by this test for every walkthrough",
+    "channelhub db upgrade": "run first by this test",
 }
 
 
+def section(heading: str) -> str:
+    """The README's text from ``heading`` to the next heading of the same level."""
+    text = README.read_text()
+    begin = text.index(heading)
+    end = text.find("\n## ", begin + len(heading))
+    return text[begin : end if end != -1 else len(text)]
+
+
+def bash_blocks(text: str) -> list[str]:
+    return re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+
+
 def readme_commands() -> list[str]:
-    """``channelhub`` command lines of the README's bash blocks, continuations joined."""
+    """``channelhub`` command lines of the README's bash blocks outside the walkthrough."""
+    text = README.read_text().replace(section(WALKTHROUGH), "")
     commands: list[str] = []
-    for block in re.findall(r"```bash\n(.*?)```", README.read_text(), flags=re.S):
+    for block in bash_blocks(text):
         text = block.replace("\\\n", " ")
         for raw in text.splitlines():
             line = re.sub(r"\s+#.*$", "", raw).strip()
@@ -45,9 +63,65 @@ def readme_commands() -> list[str]:
     return commands
 
 
-def test_every_readme_command_runs(tmp_path: Path) -> None:
+def walkthrough_script(port: int) -> str:
+    """The walkthrough's bash blocks as one script, with only a test's changes (see above)."""
+    bin_dir = Path(sys.executable).parent
+    wait = (
+        f"{shlex.quote(sys.executable)} -c 'import socket,time\n"
+        f"for _ in range(300):\n"
+        f'    try: socket.create_connection(("127.0.0.1", {port}), 1).close(); break\n'
+        f"    except OSError: time.sleep(0.1)'"
+    )
+    lines = ["set -euxo pipefail"]
+    for raw in "\n".join(bash_blocks(section(WALKTHROUGH))).splitlines():
+        line = raw.replace("8765", str(port)).replace("../examples/", f"{README.parent / 'examples'}/")
+        if line.strip() == "source .venv/bin/activate" or line.startswith("source .venv/bin/activate "):
+            line = f'export PATH={shlex.quote(str(bin_dir))}:"$PATH"'
+        if re.match(r"^channelhub run(\s+#.*)?$", line):
+            line = "channelhub run --duration 5 --every 1"
+        lines.append(line)
+        if "sandbox amazon serve" in line:
+            lines.append(wait)
+    return "\n".join(lines) + "\n"
+
+
+def fresh_env() -> dict[str, str]:
+    """A newcomer's environment: no CHANNELHUB_ settings at all."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHANNELHUB_")}
     env["COLUMNS"] = "200"
+    return env
+
+
+def test_the_sandbox_walkthrough_runs_top_to_bottom(tmp_path: Path) -> None:
+    port = free_port()
+    script = walkthrough_script(port)
+    assert "channelhub db upgrade" in script and "kill %1" in script
+    shell = subprocess.Popen(
+        ["bash", "-c", script],
+        cwd=tmp_path,
+        env=fresh_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # the sandbox it starts with & is in this group
+    )
+    try:
+        out, err = shell.communicate(timeout=300)
+    finally:
+        if shell.poll() is None:
+            os.killpg(shell.pid, signal.SIGKILL)
+            shell.wait()
+    assert shell.returncode == 0, f"the walkthrough failed:\n{out[-3000:]}\n{err[-3000:]}"
+    assert "client_secret=sandbox-client-secret" in out  # serve prints every credential add needs
+    assert "notified 1 order(s)" in out and "no notification due" not in out
+    assert "stopped:" in out  # channelhub run said it stopped
+    assert (tmp_path / "try-channelhub" / "channelhub.db").exists()
+    with pytest.raises(OSError):  # kill %1 stopped the sandbox
+        socket.create_connection(("127.0.0.1", port), 1).close()
+
+
+def test_every_other_readme_command_runs(tmp_path: Path) -> None:
+    env = fresh_env()
     channelhub = [sys.executable, "-m", "core"]
 
     def run(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -56,57 +130,14 @@ def test_every_readme_command_runs(tmp_path: Path) -> None:
         )
 
     assert run(["db", "upgrade"]).returncode == 0
-    port = free_port()
-    sandbox: subprocess.Popen[bytes] | None = None
-    placeholders: dict[str, str] = {}
     ran: list[str] = []
-    try:
-        for command in readme_commands():
-            if command in NOT_RUN_HERE or command.split(" [")[0] in NOT_RUN_HERE:
-                continue
-            for part in command.split(" && "):
-                args = shlex.split(re.sub(r"\[(--[a-z-]+)\]", r"\1", part))[1:]
-                args = [placeholders.get(a, a).replace("8765", str(port)) for a in args]
-                args = [str(README.parent / a) if a.startswith("examples/") else a for a in args]
-                if args[:3] == ["sandbox", "amazon", "serve"]:
-                    serve = channelhub + [a for a in args if a != "&"]
-                    sandbox = subprocess.Popen(serve, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL)
-                    _wait_for(f"http://127.0.0.1:{port}/_sandbox/stats")
-                    ran.append(part)
-                    continue
-                if args == ["run"]:
-                    args = ["run", "--duration", "3", "--every", "1"]
-                if args[:1] == ["demo"]:
-                    args = [*args, "--dir", str(tmp_path / "demo")]
-                result = run(args)
-                assert result.returncode == 0, (
-                    f"README command failed: {part}\n{result.stdout}\n{result.stderr}"
-                )
-                ran.append(part)
-                if args[:2] == ["sync", "run"] and "SKU" not in placeholders:
-                    placeholders.update(_fill_placeholders(run))
-    finally:
-        if sandbox is not None:
-            sandbox.terminate()
-            sandbox.wait(timeout=30)
+    for command in readme_commands():
+        if command in NOT_RUN_HERE or command.split(" [")[0] in NOT_RUN_HERE:
+            continue
+        args = shlex.split(re.sub(r"\[(--[a-z-]+)\]", r"\1", command))[1:]
+        if args[:1] == ["demo"]:
+            args = [*args, "--dir", str(tmp_path / "demo")]
+        result = run(args)
+        assert result.returncode == 0, f"README command failed: {command}\n{result.stdout}\n{result.stderr}"
+        ran.append(command)
     assert any(c.startswith("channelhub demo") for c in ran)
-    assert any(c.startswith("channelhub shipments notify") for c in ran)
-
-
-def _fill_placeholders(run) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """A real SKU and an order ready to ship, where the README says SKU and ORDER_ID."""
-    products = json.loads(run(["products", "list", "--json"]).stdout)
-    orders = json.loads(run(["orders", "list", "--json", "--status", "awaiting_shipment"]).stdout)
-    sku = next(p["sku"] for p in products if p["listed_on"])
-    order = next(o for o in orders if o["carrier"])
-    return {"SKU": sku, "ORDER_ID": order["channel_order_id"]}
-
-
-def _wait_for(url: str) -> None:
-    for _ in range(300):
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise TimeoutError(f"{url} never answered")

@@ -8,11 +8,20 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from sqlalchemy import or_, select
+from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
 
 from core.cli import validate
-from core.cli.output import console, err_console, print_json, print_table, progress_bar
+from core.cli.output import (
+    console,
+    err_console,
+    integration_ref,
+    money,
+    number,
+    print_json,
+    print_table,
+    progress_bar,
+)
 from core.db.members import member_of
 from core.db.models import (
     Integration,
@@ -40,6 +49,9 @@ products_app = typer.Typer(no_args_is_help=True)
 stock_app = typer.Typer(no_args_is_help=True)
 price_app = typer.Typer(no_args_is_help=True)
 
+CLOSED_STATUSES = (OrderStatus.SHIPPED, OrderStatus.CANCELLED)
+"""Orders with nothing left to do; ``orders list`` shows them after the open ones."""
+
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
@@ -51,15 +63,18 @@ def orders_list(
     integration: str | None = typer.Option(None, "--integration", "-i", help="Only this integration."),
     sku: str | None = typer.Option(None, "--sku", help="Only orders with an item of this SKU."),
     show_all: bool = typer.Option(False, "--all", help="Shipped and cancelled orders too."),
-    limit: int = typer.Option(50, min=1, max=100_000, help="At most this many, soonest ship-by first."),
+    limit: int = typer.Option(
+        50, min=1, max=100_000, help="At most this many: open orders first, soonest ship-by first."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Orders still to ship, soonest ship-by date first (--all or --status for the others)."""
+    closed = case((Order.status.in_(CLOSED_STATUSES), 1), else_=0)
     with session_scope() as session:
         query = (
             select(Order, Integration.alias)
             .join(Integration)
-            .order_by(Order.ship_by.asc().nulls_last(), Order.id)
+            .order_by(closed, Order.ship_by.asc().nulls_last(), Order.id)
         )
         if status is not None:
             query = query.where(Order.status == status)
@@ -72,13 +87,12 @@ def orders_list(
         rows = [
             {
                 "id": o.id,
-                "integration": alias,
-                "integration_id": o.integration_id,
+                **integration_ref(o.integration_id, alias),
                 "channel_order_id": o.channel_order_id,
                 "status": o.status.value,
                 "fulfilment": o.fulfilment.value,
-                "ship_by": _iso(o.ship_by),
-                "total": None if o.total is None else str(o.total),
+                "ship_by": o.ship_by,
+                "total": money(o.total),
                 "currency": o.currency,
                 "carrier": o.carrier_code,
                 "review_reason": o.review_reason,
@@ -274,13 +288,14 @@ def products_list(
             )
         products = session.scalars(query.limit(limit)).all()
         committed = catalog.committed_units(session, [p.id for p in products])
-        listed: dict[int, list[str]] = {}
-        for product_id, alias in session.execute(
-            select(Listing.product_id, Integration.alias)
+        listed: dict[int, list[dict[str, Any]]] = {}
+        for product_id, integration_id, alias in session.execute(
+            select(Listing.product_id, Integration.id, Integration.alias)
             .join(Integration)
             .where(member_of(Listing.product_id, [p.id for p in products]))
+            .order_by(Integration.alias)
         ):
-            listed.setdefault(product_id, []).append(alias)
+            listed.setdefault(product_id, []).append(integration_ref(integration_id, alias))
         rows: list[dict[str, Any]] = [
             {
                 "id": p.id,
@@ -289,9 +304,9 @@ def products_list(
                 "on_hand": p.stock_on_hand,
                 "stock_source": _stock_state(p),
                 "available": catalog.available(p.stock_on_hand, committed.get(p.id, 0)),
-                "rrp": None if p.rrp is None else str(p.rrp),
+                "rrp": money(p.rrp),
                 "currency": p.currency,
-                "listed_on": sorted(listed.get(p.id, [])),
+                "listed_on": listed.get(p.id, []),
             }
             for p in products
         ]
@@ -308,7 +323,7 @@ def products_list(
                 "unknown" if r["on_hand"] is None else r["on_hand"],
                 r["available"],
                 r["rrp"],
-                ", ".join(r["listed_on"]),
+                ", ".join(i["integration"] for i in r["listed_on"]),
             )
             for r in rows
         ],
@@ -574,9 +589,9 @@ def usage(
         print_json(
             {
                 "month": result.month,
-                "mfn": result.mfn_orders,
-                "fba": result.fba_orders,
-                "counted": str(result.counted),
+                "mfn_orders": result.mfn_orders,
+                "fba_orders": result.fba_orders,
+                "counted": number(result.counted),
             }
         )
         return

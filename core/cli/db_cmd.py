@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict
 
 import typer
 
 from core.cli.output import console, print_json, print_table
 from core.db import migrate
+from core.errors import ConfigError
 from core.plugins import get_plugin_manager
 from core.settings import get_settings
 
@@ -25,9 +27,19 @@ def upgrade(
 
 
 @app.command()
-def downgrade(revision: str = typer.Argument(..., help="e.g. base, core@base, -1")) -> None:
-    """Revert schema changes (``base`` drops every channelhub table)."""
-    migrate.downgrade(get_plugin_manager(), get_settings().database_url, revision)
+def downgrade(
+    revision: str = typer.Argument(..., help="e.g. base, core@base, bigbuy_mip@base, -1"),
+    yes: bool = typer.Option(False, "--yes", help="Drop whole branches without asking."),
+) -> None:
+    """Revert schema changes (``base`` drops every channelhub table, after asking)."""
+    plugins, url = get_plugin_manager(), get_settings().database_url
+    dropped = migrate.branches_dropped(plugins, url, revision)
+    if dropped and not yes:
+        what = f"every table of {', '.join(dropped)}, and the data in them"
+        if not sys.stdin.isatty():
+            raise ConfigError(f"downgrade {revision} would drop {what}: add --yes to confirm")
+        typer.confirm(f"Downgrade {revision} drops {what}. Continue?", abort=True)
+    migrate.downgrade(plugins, url, revision)
     console.print(f"database downgraded to {revision}")
 
 

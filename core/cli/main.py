@@ -7,7 +7,6 @@ shows the traceback instead. Plugins add command groups through ``channelhub_cli
 from __future__ import annotations
 
 import os
-import re
 import sys
 from functools import lru_cache
 from typing import Any
@@ -21,7 +20,7 @@ from typer.exceptions import TyperException
 
 from core import __version__
 from core.cli import commands as core_commands
-from core.cli.output import err_console
+from core.cli.output import err_console, redact_url
 from core.errors import ChannelhubError, InputError
 from core.logs import configure_logging, describe_error
 from core.plugins import PluginManager, get_plugin_manager
@@ -109,20 +108,15 @@ def _explain(exc: Exception) -> str | None:
             return "the database has no channelhub tables yet: run `channelhub db upgrade`"
         first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
         return (
-            f"cannot use the database at {_redact_url(settings.database_url)} ({first}); is it running, "
+            f"cannot use the database at {redact_url(settings.database_url)} ({first}); is it running, "
             "and is CHANNELHUB_DATABASE_URL right?"
         )
     if isinstance(exc, RedisError):
         return (
-            f"cannot reach Redis at {_redact_url(settings.redis_url or '')} ({exc}); start it, or unset "
+            f"cannot reach Redis at {redact_url(settings.redis_url or '')} ({exc}); start it, or unset "
             "CHANNELHUB_REDIS_URL to run embedded"
         )
     return None
-
-
-def _redact_url(url: str) -> str:
-    """A URL without its password, fit for an error message."""
-    return re.sub(r"(//[^:/@]+):[^@/]+@", r"\1:***@", url)
 
 
 def _debug_requested(argv: list[str]) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from core.cli import validate
-from core.cli.output import console, print_json, print_table
+from core.cli.output import console, integration_ref, print_json, print_table
 from core.db.session import session_scope
 from core.errors import InputError
 from core.plugins import get_plugin_manager
@@ -215,7 +215,14 @@ def rules_preview(
         for c in result.changes
     ]
     if as_json:
-        print_json({"rules_enabled": result.rules_enabled, "total": result.total, "changes": rows})
+        print_json(
+            {
+                **integration_ref(iid, integration),
+                "rules_enabled": result.rules_enabled,
+                "change_count": result.total,
+                "changes": rows,
+            }
+        )
         return
     print_table(
         f"Price preview for {integration} (rules {'on' if result.rules_enabled else 'off: RRP'}): "

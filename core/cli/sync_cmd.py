@@ -6,12 +6,13 @@ import time
 
 import typer
 
+from core.cli.live import report_activity, say
 from core.cli.output import advancer, console, print_table, progress_bar
 from core.db.session import session_factory, session_scope
 from core.errors import ConfigError
 from core.jobs import broker as jobs_broker
 from core.jobs.actors import CORE_ACTORS
-from core.jobs.worker import worker_pool
+from core.jobs.worker import serving, stop_signals
 from core.plugins import get_plugin_manager
 from core.services import scheduler as scheduler_service
 from core.services import sync
@@ -89,20 +90,29 @@ def scheduler(
 
 
 def run(
+    ctx: typer.Context,
     every: float = typer.Option(30.0, help="Seconds between checks for due work."),
     duration: float | None = typer.Option(
-        None, help="Stop after this many seconds (default: run until Ctrl-C)."
+        None, help="Stop after this many seconds (default: run until Ctrl-C or SIGTERM)."
     ),
 ) -> None:
-    """Scheduler and workers in one process (the embedded default)."""
+    """Scheduler and workers in one process (the embedded default): one line per job run.
+
+    Ctrl-C or SIGTERM stops it cleanly: jobs in progress get up to the stream lease
+    (CHANNELHUB_STREAM_LEASE_SECONDS) to finish, what is left is released, and it exits 0.
+    """
     settings = get_settings()
     broker = jobs_broker.start(settings, get_plugin_manager())
+    report_activity(broker, ctx)
     deadline = None if duration is None else time.monotonic() + duration
-    console.print(f"channelhub running: {settings.worker_threads} worker threads, checking every {every:g}s")
-    with worker_pool(broker, settings.worker_threads):
-        try:
-            while deadline is None or time.monotonic() < deadline:
-                _tick(broker)
-                time.sleep(min(every, max(0.0, (deadline or float("inf")) - time.monotonic())))
-        except KeyboardInterrupt:
-            console.print("stopping: finishing jobs in progress")
+    say(
+        f"channelhub running: {settings.worker_threads} worker threads, checking for due work every "
+        f"{every:g}s; Ctrl-C or SIGTERM stops it"
+    )
+    grace = settings.stream_lease_seconds
+    with stop_signals() as stop, serving(broker, settings.worker_threads, grace, say):
+        while deadline is None or time.monotonic() < deadline:
+            _tick(broker)
+            left = every if deadline is None else min(every, max(0.0, deadline - time.monotonic()))
+            if stop.wait(left):
+                break

@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from core import crypto
-from core.cli.output import console
+from core.cli.live import report_activity, say
+from core.cli.output import console, redact_url
 from core.db.session import session_scope
 from core.errors import ConfigError
 from core.jobs import broker as jobs_broker
@@ -18,9 +19,14 @@ keys_app = typer.Typer(help="Secret keys for credentials at rest.", no_args_is_h
 
 
 def worker(
+    ctx: typer.Context,
     threads: int | None = typer.Option(None, help="Worker threads (default CHANNELHUB_WORKER_THREADS)."),
 ) -> None:
-    """Consume jobs from Redis until interrupted. Start as many as you like, anywhere."""
+    """Consume jobs from Redis until Ctrl-C or SIGTERM: one line per job run.
+
+    Start as many as you like, anywhere. On SIGTERM, jobs in progress get up to the stream
+    lease to finish; what is left is released for another worker, and it exits 0.
+    """
     settings = get_settings()
     if settings.embedded:
         raise ConfigError(
@@ -30,8 +36,12 @@ def worker(
     crypto.get_cipher()  # fail now, not on the first job, if the key is missing
     broker = jobs_broker.start(settings, get_plugin_manager())
     count = threads or settings.worker_threads
-    console.print(f"worker started: {count} threads on {settings.redis_url}")
-    run_until_signalled(broker, count)
+    report_activity(broker, ctx)
+    say(
+        f"worker started: {count} threads on {redact_url(settings.redis_url or '')}; "
+        "Ctrl-C or SIGTERM stops it"
+    )
+    run_until_signalled(broker, count, settings.stream_lease_seconds, say)
 
 
 @keys_app.command("generate")

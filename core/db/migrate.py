@@ -18,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 
-from core.db.session import get_engine
+from core.db.session import get_engine, require_database, sqlite_file
 from core.errors import ChannelhubError
 from core.plugins import PluginManager
 
@@ -72,6 +72,7 @@ def upgrade(plugins: PluginManager, url: str, target: str = "heads") -> None:
 
 def downgrade(plugins: PluginManager, url: str, target: str) -> None:
     """Revert to ``target`` (``base`` removes every table, ``<branch>@base`` one branch)."""
+    require_database(url)
     _run(alembic_config(plugins, url), "downgrade", target)
 
 
@@ -91,12 +92,36 @@ def _own_chain(script: ScriptDirectory, head: str) -> list[Script]:
     return chain
 
 
+def branches_dropped(plugins: PluginManager, url: str, target: str) -> list[str]:
+    """Branches whose first revision ``downgrade target`` would revert: all their tables go.
+
+    Uses Alembic's own downgrade planner (``ScriptDirectory._downgrade_revs``, what
+    ``alembic downgrade --sql`` walks), so relative targets (``-1``, ``bigbuy_mip@-1``) and
+    dependencies between branches resolve exactly as the downgrade itself will.
+    """
+    require_database(url)
+    script = ScriptDirectory.from_config(alembic_config(plugins, url))
+    with get_engine(url).connect() as connection:
+        heads = MigrationContext.configure(connection).get_current_heads()
+    try:
+        # command.downgrade passes the current heads tuple here too; the stub says str | None
+        steps = script._downgrade_revs(target, heads)  # type: ignore[arg-type]
+    except CommandError as exc:
+        raise ChannelhubError(f"migration downgrade {target} failed: {exc}") from exc
+    return sorted(
+        label for step in steps if step.revision.is_base for label in step.revision.branch_labels or {"core"}
+    )
+
+
 def branch_states(plugins: PluginManager, url: str) -> list[BranchState]:
     """For each labelled branch (core, then plugins): its head and the database's revision on it."""
     cfg = alembic_config(plugins, url)
     script = ScriptDirectory.from_config(cfg)
-    with get_engine(url).connect() as connection:
-        current = set(MigrationContext.configure(connection).get_current_heads())
+    current: set[str] = set()
+    missing = sqlite_file(url)
+    if missing is None or missing.exists():  # a database not created yet is at base everywhere
+        with get_engine(url).connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
     applied = (
         {rev.revision for rev in script.iterate_revisions(tuple(current), "base") if rev is not None}
         if current

@@ -11,9 +11,10 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -71,7 +72,30 @@ def get_engine(url: str | None = None) -> Engine:
     return make_engine(url or get_settings().database_url)
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None: another backend, or an in-memory database)."""
+    if not url.startswith("sqlite"):
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or "mode=memory" in url:
+        return None
+    return Path(database.removeprefix("file:"))
+
+
+def require_database(url: str) -> None:
+    """Refuse to open a SQLite database nobody created.
+
+    Connecting would create an empty file, and the next command would then meet a database
+    without tables; only ``channelhub db upgrade`` (:mod:`core.db.migrate`) creates one.
+    """
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise ConfigError(f"no channelhub database at {path} yet: run `channelhub db upgrade`")
+
+
 def session_factory(url: str | None = None) -> sessionmaker[Session]:
+    """Sessions on the configured database, which must exist already (see require_database)."""
+    require_database(url or get_settings().database_url)
     return sessionmaker(get_engine(url), expire_on_commit=False)
 
 

@@ -23,6 +23,14 @@ def get_integration(session: Session, integration_id: int) -> Integration:
     return integration
 
 
+def aliases(session: Session) -> dict[int, str]:
+    """Integration id -> alias, for output that names integrations both ways."""
+    return {
+        integration_id: alias
+        for integration_id, alias in session.execute(select(Integration.id, Integration.alias))
+    }
+
+
 def find(session: Session, name: str) -> Integration:
     """An integration by alias (what people type) or by numeric id."""
     integration = session.scalar(select(Integration).where(Integration.alias == name))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -97,8 +97,13 @@ def interval(integration: Integration, stream: str) -> timedelta:
     return timedelta(minutes=float(minutes)) if minutes else STREAMS[stream]
 
 
+def process_prefix() -> str:
+    """What every lock owner id of this process starts with (host and pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}:"
+
+
 def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    return f"{process_prefix()}{uuid.uuid4().hex[:6]}"
 
 
 @dataclass
@@ -116,7 +121,25 @@ class StreamRun:
 
     def summary(self) -> str:
         """The counts in one line, for people: ``created 417, updated 3`` or ``nothing new``."""
-        return ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items())) or "nothing new"
+        return describe_counts(self.counts)
+
+
+COUNT_WORDS = {
+    "price_done": "prices accepted",
+    "price_failed": "prices refused",
+    "quantity_done": "stock levels accepted",
+    "quantity_failed": "stock levels refused",
+    "mcf_updated": "Amazon-fulfilled (MCF) orders updated",
+    "mcf_unmatched": "Amazon-fulfilled (MCF) orders not found here",
+    "errors": "records set aside with an error",
+}
+"""Plain words for the counts whose keys say little to people (outbound pushes, MCF)."""
+
+
+def describe_counts(counts: Mapping[str, int]) -> str:
+    """A run's counts in plain words, zeros left out: ``created 417, listings updated 3``."""
+    words = [f"{COUNT_WORDS.get(k, k.replace('_', ' '))} {v}" for k, v in sorted(counts.items()) if v]
+    return ", ".join(words) or "nothing new"
 
 
 class _Runner:

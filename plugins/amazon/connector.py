@@ -50,6 +50,7 @@ from plugins.amazon.client import (
     AmazonAuthError,
     AmazonError,
     AmazonInputError,
+    AmazonNotFoundError,
     AmazonThrottledError,
     SpApiClient,
 )
@@ -343,7 +344,7 @@ class AmazonConnector:
             except AmazonThrottledError as exc:
                 throttled = True
                 results.append(ConfirmationResult(order_id, False, str(exc)))
-            except AmazonInputError as exc:
+            except (AmazonInputError, AmazonNotFoundError) as exc:  # an unknown order is a 404
                 results.append(ConfirmationResult(order_id, False, str(exc), permanent=True))
             except TransientChannelError as exc:
                 results.append(ConfirmationResult(order_id, False, str(exc)))

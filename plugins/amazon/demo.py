@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -62,6 +64,15 @@ def _use_folder(folder: Path) -> None:
     get_settings.cache_clear()
     crypto.get_cipher.cache_clear()
     get_engine.cache_clear()
+    # The demo's key encrypts only its sandbox credentials: create it now, without the
+    # "back it up" warning meant for real keys (the demo's first lines say where it is).
+    key_log = logging.getLogger(crypto.__name__)
+    level = key_log.level
+    key_log.setLevel(logging.ERROR)
+    try:
+        crypto.get_cipher()
+    finally:
+        key_log.setLevel(level)
 
 
 @app.callback(invoke_without_command=True)
@@ -81,21 +92,35 @@ def demo(
     sessions = session_factory()
     config = SandboxConfig(seed=42, orders=orders, time_scale=60)
     with running_sandbox(config) as sandbox:
-        console.print(
-            f"Amazon sandbox on {sandbox.base_url}; database {folder / 'channelhub.db'}", highlight=False
+        _say(
+            "channelhub demo: a seller's first day, against the Amazon sandbox (a local stand-in "
+            f"for Amazon's Selling Partner API, SP-API) on {sandbox.base_url}."
+        )
+        _say(
+            f"Database: {folder / 'channelhub.db'}. The key encrypting the demo's sandbox "
+            "credentials is beside it (channelhub.key); nothing to back up."
         )
         ids = _connect(sessions, plugins, sandbox)
         _leave_area_without_carrier(sessions, plugins, ids["DE"])
+        _say(
+            "\nImporting orders, product listings and FBA stock (the units Amazon stores and "
+            "ships for you, Fulfilled by Amazon):"
+        )
         _sync(sessions, plugins, ids, ("orders", "products", "inventory"))
         changed = _reprice_and_restock(sessions, plugins, ids["UK"])
+        _say("\nPushing the queued prices and stock to Amazon (bulk feeds, Amazon says yes or no per SKU):")
         _sync(sessions, plugins, ids, ("outbound",))
         shipped, notified = _ship_batch(sessions, plugins)
         redacted = _redact(sessions, plugins)
         throttled = sum(sandbox.stats()["throttled"].values())
         paced = sandbox.stats()["requests"]
     _summary(sessions, changed, shipped, notified, redacted, throttled, sum(paced.values()))
-    url = get_settings().database_url
-    console.print(f"\nDone in {time.monotonic() - started:.0f}s. Explore the result:", highlight=False)
+    prog = _how_to_run_me()
+    _say(f"\nDone in {time.monotonic() - started:.0f}s. Explore the result, in this shell:")
+    _command(
+        f"export CHANNELHUB_DATABASE_URL={get_settings().database_url} "
+        f"CHANNELHUB_KEY_FILE={get_settings().key_file}"
+    )
     for command in (
         "orders list",
         "orders pending",
@@ -103,9 +128,27 @@ def demo(
         "carriers list",
         "shipments pending-notify",
     ):
-        console.print(
-            f"  CHANNELHUB_DATABASE_URL={url} channelhub {command}", highlight=False, soft_wrap=True
-        )
+        _command(f"{prog} {command}")
+
+
+def _how_to_run_me() -> str:
+    """``channelhub`` when that is what the shell finds, else the path this was started as."""
+    me = Path(sys.argv[0])
+    found = shutil.which("channelhub")
+    if me.name != "channelhub" or (found and Path(found).resolve() == me.resolve()):
+        return "channelhub"
+    relative = os.path.relpath(me)
+    return relative if len(relative) < len(str(me)) else str(me)
+
+
+def _say(text: str) -> None:
+    """Prose for people, wrapped between words at the terminal's width."""
+    console.print(text, highlight=False, markup=False)
+
+
+def _command(text: str) -> None:
+    """A command to copy: never broken by us (the terminal may wrap it, the copy stays whole)."""
+    console.print(f"  {text}", highlight=False, markup=False, soft_wrap=True)
 
 
 def _connect(sessions: Sessions, plugins: PluginManager, sandbox: RunningSandbox) -> dict[str, int]:
@@ -134,7 +177,7 @@ def _connect(sessions: Sessions, plugins: PluginManager, sandbox: RunningSandbox
             session.commit()
             verified = integrations.verify(session, integration.id, plugins)
             session.commit()
-            console.print(f"connected {verified.alias}: {verified.status.value}", highlight=False)
+            _say(f"connected {verified.alias} (Amazon {market}): {verified.status.value}")
             ids[market] = verified.id
     return ids
 
@@ -146,24 +189,26 @@ def _leave_area_without_carrier(sessions: Sessions, plugins: PluginManager, inte
                 session, plugins, code, NO_CARRIER_AREA, enabled=False, integration_ids=[integration_id]
             )
         session.commit()
-    console.print(
-        f"disabled every carrier for area {NO_CARRIER_AREA} on amazon-de (its orders go to Pending review)"
+    _say(
+        f"amazon-de: every carrier switched off for area {NO_CARRIER_AREA}, so its orders will wait "
+        "in Pending review (for a person to choose a carrier)"
     )
 
 
 def _sync(sessions: Sessions, plugins: PluginManager, ids: dict[str, int], streams: tuple[str, ...]) -> None:
-    with progress_bar(transient=False) as bar:
+    """Each stream with a live bar while it runs, then one plain line with what it did."""
+    with progress_bar(transient=True) as bar:
         for market, integration_id in ids.items():
             for stream in streams:
-                task = bar.add_task(f"amazon-{market.lower()} {stream}", total=None)
+                name = f"amazon-{market.lower()} {stream}"
+                begun = time.monotonic()
+                task = bar.add_task(name, total=None)
                 run = sync.run_stream(sessions, plugins, integration_id, stream, progress=advancer(bar, task))
-                done = run.summary()
-                finished = bar.tasks[task].completed or 1
-                bar.update(
-                    task,
-                    total=finished,
-                    completed=finished,
-                    description=f"amazon-{market.lower()} {stream}: {done}",
+                bar.remove_task(task)
+                bar.console.print(
+                    f"  {name}: {run.summary()} ({time.monotonic() - begun:.1f}s)",
+                    highlight=False,
+                    markup=False,
                 )
 
 
@@ -193,7 +238,10 @@ def _reprice_and_restock(sessions: Sessions, plugins: PluginManager, integration
         for n, sku in enumerate(skus):
             catalog.set_stock(session, sku, 20 + n)
         session.commit()
-    console.print(f"price rule applied: {changed} listing prices queued; stock set for {len(skus)} SKUs")
+    _say(
+        f"\nPrice rule on amazon-uk (5% under the recommended retail price, ending in .99): "
+        f"{changed} new prices queued. Stock on hand set for {len(skus)} SKUs."
+    )
     return int(changed)
 
 
@@ -216,7 +264,10 @@ def _ship_batch(sessions: Sessions, plugins: PluginManager) -> tuple[int, int]:
             create_shipment(session, plugins, [order], tracking=f"DEMO{n:08d}", batch_id="demo-batch-1")
         session.commit()
     summary = notify_pending(sessions, plugins)
-    console.print(f"shipped a batch of {len(ready)} orders; Amazon notified {summary.sent} time(s)")
+    _say(
+        f"\nShipped a batch of {len(ready)} orders with tracking numbers; Amazon was told of "
+        f"{summary.sent} of them (confirmShipment)."
+    )
     return len(ready), int(summary.sent)
 
 
@@ -226,7 +277,10 @@ def _redact(sessions: Sessions, plugins: PluginManager) -> int:
     with sessions() as session:
         count = redact_due(session, plugins, utcnow() + timedelta(days=60))
         session.commit()
-    console.print(f"redaction pass as of 60 days from now: {count} orders redacted")
+    _say(
+        f"Redaction, as it will run 60 days from now: buyer names, addresses and phone numbers "
+        f"removed from {count} orders Amazon no longer lets sellers keep."
+    )
     return count
 
 
@@ -253,11 +307,11 @@ def _summary(
     ]
     rows += [
         ("shipments in the batch", shipped),
-        ("notifications sent", notified),
-        ("SP-API requests", requests),
-        ("throttles absorbed (429s retried)", throttled),
+        ("shipments Amazon was told of", notified),
+        ("requests to Amazon's API (SP-API)", requests),
+        ("requests Amazon throttled (HTTP 429: waited, retried)", throttled),
         ("prices queued by the rule", changed),
-        ("prices confirmed by Amazon's feed", prices or 0),
-        ("orders redacted", redacted),
+        ("prices Amazon accepted", prices or 0),
+        ("orders with buyer data removed", redacted),
     ]
     print_table("channelhub demo", ["what", "count"], rows)

@@ -30,9 +30,10 @@ def order_area(catalogue: Catalogue, order: Order) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class PendingOrder:
-    order_id: int
+    id: int
     channel_order_id: str
     integration: str
+    integration_id: int
     destination: str
     area: str | None
     reason: str | None
@@ -62,7 +63,16 @@ def pending_orders(
         ]
         where = " ".join(p for p in (order.ship_country, order.ship_postal_code) if p) or "(no address)"
         result.append(
-            PendingOrder(order.id, order.channel_order_id, alias, where, area, order.review_reason, available)
+            PendingOrder(
+                order.id,
+                order.channel_order_id,
+                alias,
+                order.integration_id,
+                where,
+                area,
+                order.review_reason,
+                available,
+            )
         )
     return result
 

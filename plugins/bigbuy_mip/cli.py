@@ -11,10 +11,11 @@ from dataclasses import asdict
 import typer
 
 from core.cli import validate
-from core.cli.output import console, print_json, print_table
+from core.cli.output import console, integration_ref, money, print_json, print_table
 from core.db.session import session_scope
 from core.errors import InputError
 from core.services.carriers import disabled_pairs
+from core.services.integrations import aliases as integration_aliases
 from core.types import CliGroup
 from plugins.bigbuy_mip import carriers_admin, filters
 from plugins.bigbuy_mip.catalogue import get_catalogue
@@ -54,7 +55,9 @@ def fees_show(
         raise InputError("strategy", f"must be conservative or competitive, got {strategy_name!r}")
     catalogue = get_catalogue()
     with session_scope() as session:
-        off = disabled_pairs(session, find_integration(session, integration).id)
+        target = find_integration(session, integration)
+        ref = integration_ref(target.id, target.alias)
+        off = disabled_pairs(session, target.id)
     rows = []
     for area in catalogue.areas:
         for carrier in catalogue.carriers_serving(area):
@@ -68,14 +71,16 @@ def fees_show(
                         "carrier": carrier,
                         "service": band.service,
                         "band": band.label,
-                        "price": str(price),
+                        "basis": band.basis,
+                        "max_kg": None if band.max_kg is None else float(band.max_kg),
+                        "price": money(price),
                         "currency": band.currency or catalogue.currency,
                         "transit_days": band.transit_days,
                     }
                 )
     note = "Prices exclude the channel's commission, which is charged on product + shipping."
     if as_json:
-        print_json({"strategy": strategy_name, "fees": rows, "note": note})
+        print_json({**ref, "strategy": strategy_name, "fees": rows, "note": note})
         return
     print_table(
         f"Shipping fees ({strategy_name}: {'max' if strategy_name == 'conservative' else 'min'} column)",
@@ -176,10 +181,11 @@ def filters_list(integration: str | None = INTEGRATION, as_json: bool = JSON) ->
     """Product filters."""
     with session_scope() as session:
         iid = find_integration(session, integration).id if integration else None
+        aliases = integration_aliases(session)
         rows = [
             {
                 "id": f.id,
-                "integration_id": f.integration_id,
+                **integration_ref(f.integration_id, aliases.get(f.integration_id)),
                 "mode": f.mode,
                 "category": f.category,
                 "brand": f.brand,

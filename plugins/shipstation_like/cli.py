@@ -11,13 +11,14 @@ from typing import Annotated
 import typer
 
 from core.cli import validate
-from core.cli.output import console, print_json, print_table
+from core.cli.output import console, integration_ref, print_json, print_table
 from core.cli.validate import check_moment, db_ids
 from core.db.base import utcnow
 from core.db.models import OrderStatus
 from core.db.session import session_factory, session_scope
 from core.errors import InputError
 from core.plugins import get_plugin_manager
+from core.services.integrations import aliases as integration_aliases
 from plugins.shipstation_like import orders as workflow
 from plugins.shipstation_like.batch import load_batch
 from plugins.shipstation_like.failed_notices import failed_notices, requeue_failed
@@ -128,8 +129,24 @@ def pending_notify(as_json: bool = typer.Option(False, "--json", help="Machine-r
     """Channel notifications not yet through (queued for retry, or being sent)."""
     with session_scope() as session:
         rows = pending_notices(session)
+        aliases = integration_aliases(session)
     if as_json:
-        print_json([asdict(r) for r in rows])
+        print_json(
+            [
+                {
+                    "id": r.notice_id,
+                    "shipment_id": r.shipment_id,
+                    "channel_order_id": r.channel_order_id,
+                    **integration_ref(r.integration_id, aliases.get(r.integration_id)),
+                    "state": r.state,
+                    "attempts": r.attempts,
+                    "next_attempt_at": r.next_attempt_at,
+                    "possibly_sent": r.possibly_sent,
+                    "last_error": r.last_error,
+                }
+                for r in rows
+            ]
+        )
         return
     print_table(
         "Pending channel notifications",
@@ -201,8 +218,14 @@ def manual(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
     """Orders of combined shipments the channel was not told about: update them by hand."""
     with session_scope() as session:
         rows = manual_updates(session)
+        aliases = integration_aliases(session)
     if as_json:
-        print_json([{"shipment_id": s, "channel_order_id": o, "integration_id": i} for s, o, i in rows])
+        print_json(
+            [
+                {"shipment_id": s, "channel_order_id": o, **integration_ref(i, aliases.get(i))}
+                for s, o, i in rows
+            ]
+        )
         return
     print_table("Orders to update on the channel by hand", ["shipment", "order", "integration"], rows)
 
@@ -256,8 +279,22 @@ def queue(
             late_only=late_only,
             limit=limit,
         )
+        ids = {alias: integration_id for integration_id, alias in integration_aliases(session).items()}
     if as_json:
-        print_json([asdict(r) for r in rows])
+        print_json(
+            [
+                {
+                    "id": r.order_id,
+                    "channel_order_id": r.channel_order_id,
+                    **integration_ref(ids.get(r.integration), r.integration),
+                    "status": r.status,
+                    "purchase_date": r.purchase_date,
+                    "ship_by": r.ship_by,
+                    "late_risk": r.late_risk,
+                }
+                for r in rows
+            ]
+        )
         return
     print_table(
         "Orders to ship",

@@ -57,7 +57,9 @@ def test_connect_sync_and_inspect(
     assert orders and {o["integration"] for o in orders} == {"amazon-uk"}
 
     code, out, _ = cli(capsys, "products", "list", "--json")
-    sku = next(p["sku"] for p in json.loads(out) if p["listed_on"] == ["amazon-uk"])
+    sku = next(
+        p["sku"] for p in json.loads(out) if [i["integration"] for i in p["listed_on"]] == ["amazon-uk"]
+    )
     assert cli(capsys, "stock", "set", sku, "12")[0] == 0
     assert cli(capsys, "price", "set", sku, "19.99")[0] == 0
     code, out, err = cli(capsys, "sync", "run", "--stream", "outbound")

@@ -62,7 +62,7 @@ def all_orders(api: httpx.Client, **params: str) -> list[dict[str, Any]]:
         token = body.get("pagination", {}).get("nextToken")
         if not token:
             return orders
-        query = {"paginationToken": token, **{k: v for k, v in params.items() if k == "includedData"}}
+        query = {**SINCE, **params, "paginationToken": token}
 
 
 def wait_done(api: httpx.Client, path: str) -> dict[str, Any]:
@@ -129,6 +129,13 @@ def test_search_orders_without_included_data_is_the_core(api: httpx.Client) -> N
         ({**SINCE, "includedData": "BUYER,SHOE_SIZE"}, "SHOE_SIZE"),
         ({**SINCE, "fulfillmentStatuses": "LOST"}, "fulfillmentStatuses"),
         ({"createdAfter": "yesterday"}, "createdAfter"),
+        ({"createdAfter": "2026-01-01"}, "RFC 3339"),
+        ({"createdAfter": "2026-W01-1T00:00:00Z"}, "RFC 3339"),
+        ({"createdAfter": "20260101T000000Z"}, "RFC 3339"),
+        ({"createdAfter": "2026-01-01T00:00:00"}, "RFC 3339"),
+        ({**SINCE, "marketplaceIds": "A1F83G8C2ARO7P,ANOPE"}, "ANOPE"),
+        ({**SINCE, "includedData": ""}, "includedData"),
+        ({**SINCE, "marketplaceIds": ","}, "marketplaceIds"),
         ({"paginationToken": "not-a-token"}, "paginationToken"),
         ({**SINCE, "createdBefore": "2999-01-01T00:00:00Z"}, "two minutes"),
     ],
@@ -154,6 +161,30 @@ def test_get_order_and_order_items(sb: RunningSandbox, api: httpx.Client) -> Non
     missing = api.get("/orders/2026-01-01/orders/000-0000000-0000000")
     assert missing.status_code == 404
     assert_valid(O26, "ErrorList", missing.json())
+    no_items = api.get("/orders/v0/orders/000-0000000-0000000/orderItems")
+    assert no_items.status_code == 404 and no_items.json()["errors"][0]["code"] == "NotFound"
+    junk = api.get(f"/orders/v0/orders/{order_id}/orderItems", params={"NextToken": "junk"})
+    assert junk.status_code == 400 and junk.json()["errors"][0]["message"] == "Invalid NextToken."
+    assert_valid(OV0, "GetOrderItemsResponse", junk.json())
+
+
+def test_order_items_agree_with_the_order_to_the_cent(sb: RunningSandbox, api: httpx.Client) -> None:
+    for order_id in sorted(sb.state.orders.by_id)[:40]:
+        order = api.get(
+            f"/orders/2026-01-01/orders/{order_id}", params={"includedData": "PROCEEDS,PROMOTION"}
+        )
+        items = api.get(f"/orders/v0/orders/{order_id}/orderItems").json()
+        assert_valid(OV0, "GetOrderItemsResponse", items)
+        parts = {
+            b["type"]: Decimal(b["subtotal"]["amount"])
+            for b in order.json()["order"]["proceeds"]["breakdowns"]
+        }
+        lines = items["payload"]["OrderItems"]
+        assert sum(Decimal(i["ItemPrice"]["Amount"]) for i in lines) == parts["ITEM"]
+        assert sum(Decimal(i["ShippingPrice"]["Amount"]) for i in lines) == parts["SHIPPING"]
+        promoted = [i for i in order.json()["order"]["orderItems"] if "promotion" in i]
+        assert bool(promoted) == all(i["PromotionIds"] for i in lines)
+        assert all(Decimal(i["ItemTax"]["Amount"]) <= Decimal(i["ItemPrice"]["Amount"]) for i in lines)
 
 
 def test_buyer_data_needs_a_restricted_data_token(sb: RunningSandbox, api: httpx.Client) -> None:
@@ -225,7 +256,7 @@ def test_confirm_shipment_records_every_call_and_ships_the_order(
     first, again = api.post(path, json=body), api.post(path, json=body)
     assert (first.status_code, again.status_code) == (204, 204)
     unknown = api.post("/orders/v0/orders/999-9999999-9999999/shipmentConfirmation", json=body)
-    assert unknown.status_code == 400 and unknown.json()["errors"][0]["code"] == "InvalidInput"
+    assert unknown.status_code == 404 and unknown.json()["errors"][0]["code"] == "NotFound"
     assert_valid(OV0, "ConfirmShipmentErrorResponse", unknown.json())
     recorded = httpx.get(f"{sb.base_url}/_sandbox/confirmations").json()[before:]
     assert [r["order_id"] for r in recorded] == [order_id, order_id, "999-9999999-9999999"]

@@ -15,10 +15,12 @@ import pytest
 
 from plugins.amazon.sandbox import RunningSandbox, SandboxConfig, running_sandbox
 from plugins.amazon.sandbox.faults import LONG_FIELD_LENGTH, FaultError, parse_flag
-from tests.amazon.sandbox_support import access_token, sp_client
+from tests.amazon.models import needs_models
+from tests.amazon.sandbox_support import access_token, assert_valid, sp_client
 
 SINCE = {"createdAfter": "2000-01-01T00:00:00Z", "maxResultsPerPage": "10"}
 CONFIRM = "ordersV0.confirmShipment"
+MCF = "fulfillmentOutbound_2020-07-01.json"
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +48,7 @@ def order_id(sb: RunningSandbox) -> str:
 
 
 def confirm(api: httpx.Client, oid: str = "999-0000000-0000000") -> httpx.Response:
-    """A confirmShipment the sandbox records whatever it answers (here 400: unknown order)."""
+    """A confirmShipment the sandbox records whatever it answers (here 404: unknown order)."""
     return api.post(f"/orders/v0/orders/{oid}/shipmentConfirmation", json={"marketplaceId": "X"})
 
 
@@ -105,7 +107,7 @@ def test_reset_drops_the_connection_before_processing(sb: RunningSandbox, api: h
     with pytest.raises(httpx.TransportError):
         confirm(api)
     assert len(sb.state.confirmations) == before, "a reset request is never processed"
-    assert confirm(api).status_code == 400 and len(sb.state.confirmations) == before + 1
+    assert confirm(api).status_code == 404 and len(sb.state.confirmations) == before + 1
 
 
 def test_lost_response_is_processed_but_never_answered(sb: RunningSandbox, api: httpx.Client) -> None:
@@ -115,7 +117,7 @@ def test_lost_response_is_processed_but_never_answered(sb: RunningSandbox, api: 
         with pytest.raises(httpx.RemoteProtocolError, match="without sending"):
             confirm(api)
     assert len(sb.state.confirmations) == before + 2, "processed although no answer came"
-    assert confirm(api).status_code == 400
+    assert confirm(api).status_code == 404
 
 
 def test_error_after_processing(sb: RunningSandbox, api: httpx.Client) -> None:
@@ -151,7 +153,7 @@ def pages(api: httpx.Client) -> list[list[dict[str, Any]]]:
         token = body.get("pagination", {}).get("nextToken")
         if not token:
             return result
-        query = {"paginationToken": token, "maxResultsPerPage": SINCE["maxResultsPerPage"]}
+        query = {**SINCE, "paginationToken": token}
 
 
 @pytest.mark.parametrize("corruption", ["wrong_type", "missing_id", "long_field"])
@@ -271,3 +273,50 @@ def test_every_response_has_a_request_id(sb: RunningSandbox, api: httpx.Client) 
     ids = [r.headers.get("x-amzn-RequestId") for r in responses]
     assert all(ids) and len(set(ids)) == len(ids)
     assert responses[2].headers["x-amzn-ErrorType"] == "Unauthorized"
+
+
+@needs_models
+@pytest.mark.parametrize(
+    ("method", "path", "model", "definition"),
+    [
+        ("GET", "/orders/v0/orders", "ordersV0.json", "GetOrdersResponse"),
+        ("GET", "/orders/v0/orders/202-1234567-1234567", "ordersV0.json", "GetOrderResponse"),
+        ("GET", "/orders/v0/orders/202-1234567-1234567/address", "ordersV0.json", "GetOrderAddressResponse"),
+        (
+            "GET",
+            "/orders/v0/orders/202-1234567-1234567/buyerInfo",
+            "ordersV0.json",
+            "GetOrderBuyerInfoResponse",
+        ),
+        ("POST", "/fba/outbound/2020-07-01/fulfillmentOrders", MCF, "CreateFulfillmentOrderResponse"),
+        ("GET", "/feeds/2021-06-30/feeds", "feeds_2021-06-30.json", "ErrorList"),
+        ("DELETE", "/feeds/2021-06-30/feeds/50001", "feeds_2021-06-30.json", "ErrorList"),
+        ("GET", "/reports/2021-06-30/reports", "reports_2021-06-30.json", "ErrorList"),
+    ],
+)
+def test_unserved_operations_answer_like_an_unauthorised_app(
+    api: httpx.Client, method: str, path: str, model: str, definition: str
+) -> None:
+    answer = api.request(method, path, json={} if method == "POST" else None)
+    assert answer.status_code == 403, "never a 404 (the order is gone?) nor an undeclared 405"
+    assert answer.headers["x-amzn-ErrorType"] == "Unauthorized" and answer.headers["x-amzn-RequestId"]
+    assert answer.json()["errors"][0]["message"] == "Access to requested resource is denied."
+    assert_valid(model, definition, answer.json())
+
+
+def test_document_urls_come_from_the_base_url_and_upload_like_s3(
+    sb: RunningSandbox, api: httpx.Client
+) -> None:
+    content_type = "application/json; charset=UTF-8"
+    created = api.post(
+        "/feeds/2021-06-30/documents",
+        json={"contentType": content_type},
+        headers={"host": "elsewhere.example:9"},
+    ).json()
+    assert created["url"].startswith(f"{sb.base_url}/_sandbox/documents/"), "not from the Host header"
+    wrong = httpx.put(created["url"], content=b"{}", headers={"content-type": "text/plain"})
+    assert wrong.status_code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in wrong.content
+    assert httpx.put(created["url"], content=b"{}", headers={"content-type": content_type}).status_code == 200
+    again = httpx.put(created["url"], content=b"[]", headers={"content-type": content_type})
+    assert again.status_code == 403 and b"<Code>AccessDenied</Code>" in again.content
+    assert httpx.get(created["url"]).content == b"{}", "the first upload stands"

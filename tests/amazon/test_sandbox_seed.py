@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -92,7 +93,7 @@ def pages(api: httpx.Client, first: dict[str, str]) -> Iterator[list[dict[str, A
         token = body.get("pagination", {}).get("nextToken")
         if not token:
             return
-        params = {"paginationToken": token, "maxResultsPerPage": first.get("maxResultsPerPage", "100")}
+        params = {**first, "paginationToken": token}
 
 
 def test_pagination_returns_every_order_once_in_order(sb: RunningSandbox) -> None:
@@ -164,3 +165,37 @@ def test_reset_restores_the_seeded_state() -> None:
         assert api.get("/fba/outbound/2020-07-01/fulfillmentOrders").status_code == 403, (
             "tokens are reset too"
         )
+
+
+def test_totals_are_the_sum_of_their_parts_to_the_cent() -> None:
+    config = SandboxConfig(seed=42, orders=1200, throttle=False)
+    state = SandboxState.build(config)
+    for stored in state.orders.by_id.values():
+        order = stored.rendered.as_dict()
+        proceeds = order["proceeds"]
+        parts = sum(Decimal(b["subtotal"]["amount"]) for b in proceeds["breakdowns"])
+        assert Decimal(proceeds["grandTotal"]["amount"]) == parts, order["orderId"]
+        for payment in order.get("payment", {}).get("paymentExecutions", []):
+            assert payment["paymentAmount"] == proceeds["grandTotal"], order["orderId"]
+
+
+def test_every_dataset_is_filled_where_amazon_fills_it() -> None:
+    state = SandboxState.build(SandboxConfig(seed=42, orders=1200, throttle=False))
+    found: Counter[str] = Counter()
+    for stored in state.orders.by_id.values():
+        spec, order = stored.spec, stored.rendered.as_dict()
+        found.update(k for k in ("tax", "packages") if k in order)
+        found.update(
+            f"item {k}" for item in order["orderItems"] for k in ("expense", "promotion", "tax") if k in item
+        )
+        if spec.status == "SHIPPED":
+            shipped = {
+                i: q
+                for p in order["packages"]
+                for i, q in ((x["orderItemId"], x["quantity"]) for x in p["packageItems"])
+            }
+            assert shipped == {line.order_item_id: line.quantity for line in spec.lines}, spec.fulfilled_by
+        if spec.marketplace.country_code == "JP":
+            assert all("expense" in item for item in order["orderItems"]), "Amazon Points on .co.jp"
+    assert found["tax"] == 1200
+    assert min(found["packages"], found["item expense"], found["item promotion"], found["item tax"]) > 0

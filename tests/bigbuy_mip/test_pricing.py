@@ -249,7 +249,13 @@ def test_rules_cli_add_list_preview_apply_and_off(
     assert "first match" in runner.invoke(app, ["rules", "--help"]).output
 
     off = json.loads(runner.invoke(app, ["rules", "preview", "--integration", "shop-es", "--json"]).stdout)
-    assert off == {"rules_enabled": False, "total": 0, "changes": []}  # RRP is the channel price already
+    assert off == {
+        "integration": "shop-es",
+        "integration_id": 1,
+        "rules_enabled": False,
+        "change_count": 0,
+        "changes": [],
+    }  # RRP equals the channel price already
     runner.invoke(app, ["rules", "on", "--integration", "shop-es"])
     on = json.loads(runner.invoke(app, ["rules", "preview", "--integration", "shop-es", "--json"]).stdout)
     assert [(c["channel_sku"], c["old_price"], c["new_price"], c["rule_id"]) for c in on["changes"]] == [

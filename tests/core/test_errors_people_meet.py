@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -46,9 +47,20 @@ def test_a_wrong_database_url(tmp_path: Path, url: str, message: str) -> None:
     assert message in line and "secret" not in line
 
 
-def test_a_database_never_upgraded(tmp_path: Path) -> None:
-    line = one_line_error(run(tmp_path, "orders", "list"))
-    assert line == "error: the database has no channelhub tables yet: run `channelhub db upgrade`"
+@pytest.mark.parametrize(
+    "command", [("orders", "list"), ("integrations", "list"), ("db", "downgrade", "base", "--yes")]
+)
+def test_a_database_never_upgraded(tmp_path: Path, command: tuple[str, ...]) -> None:
+    line = one_line_error(run(tmp_path, *command))
+    assert line == "error: no channelhub database at channelhub.db yet: run `channelhub db upgrade`"
+    assert list(tmp_path.iterdir()) == []  # no empty database file left behind
+
+
+def test_db_current_before_upgrade_creates_nothing(tmp_path: Path) -> None:
+    result = run(tmp_path, "db", "current", "--json")
+    assert result.returncode == 0, result.stderr
+    assert all(branch["current"] is None for branch in json.loads(result.stdout))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_redis_down(tmp_path: Path) -> None:

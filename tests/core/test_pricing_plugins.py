@@ -125,7 +125,7 @@ def test_both_plugins_rules_in_one_cli(
         "LOW-1": ("10.95", 2, True),  # floor 9 / 0.85 = 10.59, moved up to charm's .95
         "CC-1": ("39.99", 3, False),  # charm priority 1 beats the bigbuy rule of priority 5
     }
-    assert preview["total"] == 4 and session.scalar(select(OutboxEntry.id)) is None
+    assert preview["change_count"] == 4 and session.scalar(select(OutboxEntry.id)) is None
 
     assert "4 price update(s)" in _ok(app, "rules", "apply", "--integration", "shop-es")
     session.expire_all()

@@ -50,12 +50,18 @@ _HANDLERS = {
 }
 
 
-async def _not_found(request: Request, exc: Exception) -> Response:
-    return error(404, "NotFound", f"No resource at {request.method} {request.url.path}.")
-
-
-async def _method_not_allowed(request: Request, exc: Exception) -> Response:
-    return error(405, "MethodNotAllowed", f"{request.method} is not allowed on {request.url.path}.")
+async def _unserved(request: Request, exc: Exception) -> Response:
+    """An SP-API operation the sandbox does not serve (Orders v0 getOrders, cancelFeed...)
+    answers as Amazon answers an app without the role for it: 403 Unauthorized. A 404 would
+    tell a client the order is gone, and a 405 is a status no model declares."""
+    if request.url.path.startswith("/_sandbox/"):
+        return error(404, "NotFound", f"No sandbox endpoint at {request.method} {request.url.path}.")
+    return error(
+        403,
+        "Unauthorized",
+        "Access to requested resource is denied.",
+        f"The sandbox application is not authorized for {request.method} {request.url.path}.",
+    )
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
@@ -104,7 +110,7 @@ def create_app(config: SandboxConfig, state: SandboxState | None = None) -> Star
     ]
     app = Starlette(
         routes=routes,
-        exception_handlers={404: _not_found, 405: _method_not_allowed, Exception: _internal_error},
+        exception_handlers={404: _unserved, 405: _unserved, Exception: _internal_error},
     )
     app.add_middleware(RequestIds)
     app.state.sandbox = state or SandboxState.build(config)

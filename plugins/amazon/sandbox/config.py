@@ -28,7 +28,9 @@ class SandboxConfig:
     ``time_scale`` speeds Amazon's clock for rate limits and processing delays (60 means a
     minute of Amazon time passes in a second), so tests of throttled code stay fast.
     ``limit_header_omitted`` is the share of 429s answered without ``x-amzn-RateLimit-Limit``
-    (Amazon leaves it off often). ``faults`` are armed at start and again on each reset.
+    (Amazon leaves it off often). ``public_url`` is where clients reach the sandbox, for the
+    document URLs it hands out (default ``http://HOST:PORT`` of the server). ``faults`` are
+    armed at start and again on each reset.
     ``anchor`` fixes the "now" that seeded orders are dated against; None means the start
     time rounded down to the hour, less an hour (same seed + same anchor = same data).
     """
@@ -44,6 +46,7 @@ class SandboxConfig:
     processing_seconds: float = 30.0
     anchor: datetime | None = None
     limit_header_omitted: float = 0.5
+    public_url: str | None = None
     faults: tuple[Fault, ...] = ()
     credentials: SandboxCredentials = field(default_factory=SandboxCredentials)
 

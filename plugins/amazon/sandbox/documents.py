@@ -2,6 +2,8 @@
 
 Amazon hands out pre-signed S3 URLs that need no SP-API token; the sandbox's document URLs,
 ``/_sandbox/documents/{id}``, likewise take a PUT (feed upload) or GET (download) with no auth.
+Like a pre-signed PUT URL, an upload must carry the Content-Type the document was created
+with (it is part of the signature) and is accepted once.
 """
 
 from __future__ import annotations
@@ -36,7 +38,21 @@ def new_document(
 
 
 def document_url(request: Request, document: Document) -> str:
-    return f"{str(request.base_url).rstrip('/')}/_sandbox/documents/{document.document_id}"
+    """The document's URL at the sandbox's configured base URL, never at the request's Host
+    header (a client that sent a wrong Host would be sent elsewhere)."""
+    state: SandboxState = request.app.state.sandbox
+    if not state.base_url:
+        raise RuntimeError("the sandbox's base URL is set when its server starts")
+    return f"{state.base_url.rstrip('/')}/_sandbox/documents/{document.document_id}"
+
+
+def _s3_error(status: int, code: str, message: str) -> Response:
+    """S3's XML error, as a pre-signed URL answers (not SP-API's JSON error list)."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    )
+    return Response(body, status_code=status, media_type="application/xml")
 
 
 def _document(request: Request) -> tuple[SandboxState, Document] | Response:
@@ -52,10 +68,17 @@ async def upload(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     state, document = found
-    if not document.uploadable:
-        return error(403, "AccessDenied", "This document URL does not accept uploads.")
+    if request.headers.get("content-type", "").strip() != document.content_type:
+        return _s3_error(
+            403,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided. "
+            "Check your key and signing method.",
+        )
     content = await request.body()
     with state.lock:
+        if not document.uploadable or document.content is not None:  # one upload per URL
+            return _s3_error(403, "AccessDenied", "Access Denied")
         document.content = content
     return Response(status_code=200)
 

@@ -12,7 +12,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from plugins.amazon.sandbox.catalog import BY_ID
-from plugins.amazon.sandbox.http import Call, invalid_input, json_response, list_param, not_found, sp_api
+from plugins.amazon.sandbox.http import (
+    Call,
+    invalid_input,
+    json_response,
+    list_param,
+    not_found,
+    rfc3339,
+    sp_api,
+)
 from plugins.amazon.sandbox.render import iso
 from plugins.amazon.sandbox.seed import Listing
 
@@ -104,12 +112,9 @@ async def get_inventory_summaries(request: Request, call: Call) -> Response:
         return invalid_input("sellerSkus accepts at most 50 SKUs.")
     start = None
     if params.get("startDateTime"):
-        try:
-            start = datetime.fromisoformat(params["startDateTime"])
-        except ValueError:
-            return invalid_input("startDateTime is not an ISO 8601 date-time.")
-        if start.tzinfo is None:
-            return invalid_input("startDateTime must carry a time zone (e.g. Z).")
+        start = rfc3339(params["startDateTime"])
+        if start is None:
+            return invalid_input("startDateTime is not an RFC 3339 date-time with an offset (e.g. Z).")
     offset = _offset(params.get("nextToken"))
     if offset is None:
         return invalid_input("Invalid nextToken.")
@@ -224,10 +229,10 @@ def generate_fulfillment_orders(
 async def list_all_fulfillment_orders(request: Request, call: Call) -> Response:
     start = None
     if request.query_params.get("queryStartDate"):
-        try:
-            start = iso(datetime.fromisoformat(request.query_params["queryStartDate"]))
-        except ValueError:
-            return invalid_input("queryStartDate is not an ISO 8601 date-time.")
+        moment = rfc3339(request.query_params["queryStartDate"])
+        if moment is None:
+            return invalid_input("queryStartDate is not an RFC 3339 date-time with an offset (e.g. Z).")
+        start = iso(moment)
     offset = _offset(request.query_params.get("nextToken"))
     if offset is None:
         return invalid_input("Invalid nextToken.")

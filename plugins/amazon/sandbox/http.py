@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from plugins.amazon.operations import UsagePlan, operation
+from plugins.amazon.sandbox.catalog import BY_ID
 from plugins.amazon.sandbox.connections import DroppedConnection
 from plugins.amazon.sandbox.fault_responses import corrupt_records, unparseable
 from plugins.amazon.sandbox.state import AccessToken, SandboxState
@@ -127,6 +130,9 @@ def sp_api(key: str) -> Callable[[Handler], Callable[[Request], Awaitable[Respon
             if refused is not None:
                 return refused
             assert token is not None
+            problem = query_problem(request)
+            if problem is not None:
+                return problem
             with state.lock:
                 state.requests[key] += 1
             if state.config.throttle and not state.throttle.take(token.seller_id, key, plan):
@@ -183,6 +189,41 @@ async def json_body(request: Request) -> dict[str, Any] | Response:
     if not isinstance(body, dict):
         return invalid_input("The request body must be a JSON object.")
     return body
+
+
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def rfc3339(raw: str) -> datetime | None:
+    """``raw`` as an RFC 3339 date-time (offset required), or None. Python's ``fromisoformat``
+    also takes date-only, week-date and basic-format strings, which Amazon refuses."""
+    if not _RFC3339.fullmatch(raw):
+        return None
+    try:
+        return datetime.fromisoformat(raw.upper()[:19] + _fraction(raw) + _offset(raw))
+    except ValueError:  # 2026-02-30 and the like
+        return None
+
+
+def _fraction(raw: str) -> str:
+    match = re.search(r"\.(\d+)", raw)
+    return "." + match.group(1)[:6].ljust(6, "0") if match else ""
+
+
+def _offset(raw: str) -> str:
+    return "+00:00" if raw[-1] in "Zz" else raw[-6:]
+
+
+def query_problem(request: Request) -> Response | None:
+    """What every SP-API operation refuses in a query: an empty value (``includedData=``) and
+    a marketplace id Amazon does not know."""
+    for name, value in request.query_params.multi_items():
+        if not value.strip(", "):
+            return invalid_input(f"Invalid {name}: the value must not be empty.")
+    unknown = sorted(set(list_param(request, "marketplaceIds")) - set(BY_ID))
+    if unknown:
+        return invalid_input(f"Invalid marketplaceIds value(s): {', '.join(unknown)}.")
+    return None
 
 
 def list_param(request: Request, name: str) -> list[str]:

@@ -9,15 +9,16 @@ orders still import without buyer data.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from plugins.amazon.sandbox import order_money, pagination
+from plugins.amazon.sandbox.catalog import money_amount
 from plugins.amazon.sandbox.http import (
     Call,
     error,
@@ -26,6 +27,7 @@ from plugins.amazon.sandbox.http import (
     json_response,
     list_param,
     not_found,
+    rfc3339,
     sp_api,
 )
 from plugins.amazon.sandbox.render import INCLUDED_DATA, PII_DATA, iso
@@ -53,11 +55,10 @@ def _parse_time(request: Request, name: str) -> datetime | Response | None:
     raw = request.query_params.get(name)
     if raw is None:
         return None
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        return invalid_input(f"Invalid {name}: {raw!r} is not an ISO 8601 date-time.")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = rfc3339(raw)
+    if moment is None:
+        return invalid_input(f"Invalid {name}: {raw!r} is not an RFC 3339 date-time with an offset.")
+    return moment
 
 
 def _included(request: Request) -> frozenset[str] | Response:
@@ -81,17 +82,37 @@ def _order_json(
     return order.rendered.json(views[0] if pii_ok else views[1])
 
 
-def _encode_token(query: dict[str, Any]) -> str:
-    raw = json.dumps(query, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _binding(kind: str | None, after: float | None, request: Request) -> dict[str, Any]:
+    """What a paginationToken is bound to: every filter but the window's end (which defaults
+    on the first page and comes back in the response), ``maxResultsPerPage`` and
+    ``includedData`` (which the model lets change between pages)."""
+    lists = {
+        name: sorted(list_param(request, name))
+        for name in ("fulfillmentStatuses", "fulfilledBy", "marketplaceIds")
+    }
+    return {"i": kind, "a": after, **lists}
 
 
-def _decode_token(token: str) -> dict[str, Any] | None:
+def _follow_up(request: Request, token: str, time_scale: float) -> dict[str, Any] | Response:
+    """The saved query of a later page, if ``token`` is genuine and the request repeats its filters."""
+    times = {}
+    for name in ("createdAfter", "createdBefore", "lastUpdatedAfter", "lastUpdatedBefore"):
+        parsed = _parse_time(request, name)
+        if isinstance(parsed, Response):
+            return parsed
+        times[name] = parsed
+    prefix = "created" if times["createdAfter"] else "lastUpdated" if times["lastUpdatedAfter"] else None
+    after = times[f"{prefix}After"] if prefix else None
+    kind = {"created": "c", "lastUpdated": "u"}.get(prefix or "")
+    binding = _binding(kind, after.timestamp() if after else None, request)
     try:
-        query = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError):
-        return None
-    return query if isinstance(query, dict) and {"i", "a", "b", "p"} <= query.keys() else None
+        query = pagination.decode(token, binding, time_scale)
+    except pagination.TokenError as exc:
+        return invalid_input(str(exc))
+    before = times.get(f"{prefix}Before") if prefix else None
+    if before is not None and abs(before.timestamp() - query["b"]) >= 1:
+        return invalid_input(pagination.MISMATCH)
+    return query
 
 
 def _new_query(request: Request, call: Call) -> dict[str, Any] | Response:
@@ -158,10 +179,10 @@ async def search_orders(request: Request, call: Call) -> Response:
     size = int(raw_size)
     pagination_token = request.query_params.get("paginationToken")
     if pagination_token:
-        decoded = _decode_token(pagination_token)
-        if decoded is None:
-            return invalid_input("Invalid paginationToken.")
-        query = decoded
+        resumed = _follow_up(request, pagination_token, call.state.config.time_scale)
+        if isinstance(resumed, Response):
+            return resumed
+        query = resumed
     else:
         fresh = _new_query(request, call)
         if isinstance(fresh, Response):
@@ -192,7 +213,8 @@ async def search_orders(request: Request, call: Call) -> Response:
     bound = iso(datetime.fromtimestamp(query["b"], UTC))
     tail = f',"createdBefore":"{bound}"' if query["i"] == "c" else f',"lastUpdatedBefore":"{bound}"'
     if more:
-        tail += ',"pagination":{"nextToken":' + json.dumps(_encode_token({**query, "p": last})) + "}"
+        token = pagination.encode({**query, "p": last}, _binding(query["i"], query["a"], request))
+        tail += ',"pagination":{"nextToken":' + json.dumps(token) + "}"
     return Response('{"orders":[' + ",".join(page) + "]" + tail + "}", media_type="application/json")
 
 
@@ -225,10 +247,8 @@ def _validate_confirmation(body: dict[str, Any], order: StoredOrder) -> str | No
     for name in ("packageReferenceId", "carrierCode", "trackingNumber", "shipDate"):
         if not isinstance(detail.get(name), str) or not detail[name]:
             return f"packageDetail.{name} is required."
-    try:
-        datetime.fromisoformat(detail["shipDate"])
-    except ValueError:
-        return "packageDetail.shipDate is not an ISO 8601 date-time."
+    if rfc3339(detail["shipDate"]) is None:
+        return "packageDetail.shipDate is not an RFC 3339 date-time with an offset."
     items = detail.get("orderItems")
     if not isinstance(items, list) or not items:
         return "packageDetail.orderItems must list the shipped items."
@@ -254,8 +274,8 @@ async def confirm_shipment(request: Request, call: Call) -> Response:
         if isinstance(body, Response):
             return body
         order = state.orders.by_id.get(order_id)
-        if order is None:
-            return _confirm_error(400, "InvalidInput", f"Order {order_id} does not exist.")
+        if order is None:  # 404, as getOrder and getOrderItems answer (the model declares it)
+            return _confirm_error(404, "NotFound", f"Order {order_id} was not found.")
         if order.spec.fulfilled_by != "MERCHANT":
             return _confirm_error(400, "InvalidInput", f"Order {order_id} is fulfilled by Amazon.")
         if order.spec.status not in ("UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED"):
@@ -273,6 +293,8 @@ def _apply_shipment(state: SandboxState, order: StoredOrder, detail: dict[str, A
     spec = order.spec
     previous = spec.last_updated
     shipped = {item["orderItemId"]: item["quantity"] for item in detail["orderItems"]}
+    ship_time = rfc3339(detail["shipDate"])
+    assert ship_time is not None, "validated by _validate_confirmation"
     for line in spec.lines:
         if line.order_item_id in shipped:
             line.quantity_shipped = min(line.quantity, line.quantity_shipped + shipped[line.order_item_id])
@@ -282,7 +304,7 @@ def _apply_shipment(state: SandboxState, order: StoredOrder, detail: dict[str, A
             reference_id=detail["packageReferenceId"],
             carrier=detail.get("carrierName") or detail["carrierCode"],
             tracking_number=detail["trackingNumber"],
-            ship_time=datetime.fromisoformat(detail["shipDate"]),
+            ship_time=ship_time,
             shipping_service=detail.get("shippingMethod") or "Standard",
             items=list(shipped.items()),
         )
@@ -295,13 +317,22 @@ def _apply_shipment(state: SandboxState, order: StoredOrder, detail: dict[str, A
 
 @sp_api("ordersV0.getOrderItems")
 async def get_order_items(request: Request, call: Call) -> Response:
+    if "NextToken" in request.query_params:  # the sandbox never pages items: any token is junk
+        return invalid_input("Invalid NextToken.")
     order = call.state.orders.by_id.get(request.path_params["orderId"])
     if order is None:
         return not_found(f"Order {request.path_params['orderId']} was not found.")
     spec = order.spec
     cur = spec.marketplace.currency
+    market = spec.marketplace
+
+    def money(amount: Decimal) -> dict[str, str]:
+        return {"CurrencyCode": cur, "Amount": str(money_amount(amount, cur))}
+
     items = []
-    for line in spec.lines:
+    for n, line in enumerate(spec.lines):
+        price = order_money.line_total(spec, line)
+        ship = order_money.line_shipping(spec, n)
         item: dict[str, Any] = {
             "ASIN": line.asin,
             "SellerSKU": line.sku,
@@ -309,9 +340,19 @@ async def get_order_items(request: Request, call: Call) -> Response:
             "Title": line.title,
             "QuantityOrdered": line.quantity,
             "QuantityShipped": line.quantity_shipped,
-            "ItemPrice": {"CurrencyCode": cur, "Amount": str(line.unit_price * line.quantity)},
+            "ItemPrice": money(price),
+            "ItemTax": money(order_money.included_tax(market, price)),
+            "ShippingPrice": money(ship),
+            "ShippingTax": money(order_money.included_tax(market, ship)),
+            "ShippingDiscount": money(Decimal(0)),
+            "PromotionDiscount": money(Decimal(0)),
+            "PromotionDiscountTax": money(Decimal(0)),
+            "PromotionIds": order_money.promotion_ids(spec),
             "IsGift": "true" if line.gift_wrap_level else "false",
         }
+        points = order_money.points(spec, line)
+        if points is not None:
+            item["PointsGranted"] = {"PointsNumber": points, "PointsMonetaryValue": money(Decimal(points))}
         if line.custom_url:
             item["BuyerInfo"] = {"BuyerCustomizedInfo": {"CustomizedURL": line.custom_url}}
         items.append(item)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from plugins.amazon.sandbox import order_money
 from plugins.amazon.sandbox.catalog import SandboxMarketplace, money_amount
 from plugins.amazon.sandbox.seed import Line, OrderSpec
 
@@ -89,13 +90,45 @@ def _sales_channel(marketplace: SandboxMarketplace) -> str:
     )
 
 
-_US_ITEM_TAX = (
-    '"tax":{"taxCollections":[{"model":"MarketplaceFacilitator","responsibleParty":"Amazon Services, Inc."}]}'
+_US_ITEM_TAX = '"tax":' + _encode(
+    {"taxCollections": [{"model": "MARKETPLACE_FACILITATOR", "responsibleParty": "Amazon Services, Inc."}]}
 )
+_EU_ITEM_TAX = '"tax":{"taxCalculationBreakdowns":[{"reportingScheme":"UOSS"}]}'
+_EU = frozenset({"DE", "FR", "IT", "ES", "NL"})
+_MARKETPLACE_VAT = {
+    "GB": ("Amazon EU S.a r.l., UK Branch", "GB727255821"),
+    "DE": ("Amazon EU S.a r.l.", "DE814584193"),
+    "FR": ("Amazon EU S.a r.l.", "FR12487773327"),
+    "IT": ("Amazon EU S.a r.l.", "IT08973230967"),
+    "ES": ("Amazon EU S.a r.l.", "ESW0184081H"),
+    "NL": ("Amazon EU S.a r.l.", "NL824592291B01"),
+}
+"""Amazon's own VAT registrations, shown as the MARKETPLACE entity where it is deemed supplier."""
+
+
+@cache
+def _order_tax(marketplace: SandboxMarketplace) -> str:
+    """The order-level ``tax`` dataset: Amazon's VAT registration in Europe, the invoice
+    preference in Turkey, Amazon as marketplace facilitator elsewhere."""
+    country = marketplace.country_code
+    if country in _MARKETPLACE_VAT:
+        name, number = _MARKETPLACE_VAT[country]
+        registration = {
+            "entityType": "MARKETPLACE",
+            "legalName": name,
+            "taxRegistrationType": "VAT",
+            "taxRegistrationNumber": number,
+        }
+        return '"tax":' + _encode({"taxRegistrations": [registration]})
+    if country == "TR":
+        return '"tax":{"taxInvoicing":{"buyerInvoicePreference":"INDIVIDUAL"}}'
+    return '"tax":{"taxRegistrations":[]}'
 
 
 def _item(spec: OrderSpec, line: Line) -> tuple[str, dict[str, str]]:
     cur = spec.marketplace.currency
+    promotions = order_money.promotion_ids(spec)
+    points = order_money.points(spec, line)
     custom = f',"customization":{{"customizedUrl":{_quote(line.custom_url)}}}' if line.custom_url else ""
     product = (
         f'{{"asin":"{line.asin}","title":{_quote(line.title)},"sellerSku":{_quote(line.sku)},'
@@ -106,6 +139,15 @@ def _item(spec: OrderSpec, line: Line) -> tuple[str, dict[str, str]]:
     subtotal = _money(line.unit_price * line.quantity, cur)
     breakdown = f'[{{"type":"ITEM","subtotal":{subtotal}}}]'
     sections = {"PROCEEDS": f'"proceeds":{{"proceedsTotal":{subtotal},"breakdowns":{breakdown}}}'}
+    if promotions:
+        sections["PROMOTION"] = '"promotion":' + _encode(
+            {"breakdowns": [{"promotionId": p} for p in promotions]}
+        )
+    if points is not None:
+        sections["EXPENSE"] = (
+            f'"expense":{{"pointsCost":{{"pointsGranted":{{"pointsNumber":{points},'
+            f'"pointsMonetaryValue":{_money(Decimal(points), cur)}}}}}}}'
+        )
     unfulfilled = 0 if line.cancel_reason else line.quantity - line.quantity_shipped
     packing = ""
     if line.gift_wrap_level:
@@ -121,6 +163,8 @@ def _item(spec: OrderSpec, line: Line) -> tuple[str, dict[str, str]]:
         )
     if spec.marketplace.country_code == "US":
         sections["TAX"] = _US_ITEM_TAX
+    elif spec.marketplace.country_code in _EU:
+        sections["TAX"] = _EU_ITEM_TAX
     return core, sections
 
 
@@ -145,12 +189,16 @@ def render(spec: OrderSpec) -> RenderedOrder:
         )
     if spec.programs:
         core += ',"programs":[' + ",".join(f'"{p}"' for p in spec.programs) + "]"
-    item_total = sum((line.unit_price * line.quantity for line in spec.lines), Decimal(0))
-    gift_total = GIFT_WRAP_GBP * spec.marketplace.fx * sum(1 for line in spec.lines if line.gift_wrap_level)
-    grand_total = _money(item_total + spec.shipping_charge + gift_total, cur)
+    # Each part rounded to the currency's minor unit before they are added up, so the grand
+    # total is the sum of its breakdowns to the cent, as on Amazon.
+    item_total = sum((order_money.line_total(spec, line) for line in spec.lines), Decimal(0))
+    shipping = order_money.shipping(spec)
+    wraps = sum(1 for line in spec.lines if line.gift_wrap_level)
+    gift_total = money_amount(GIFT_WRAP_GBP * spec.marketplace.fx, cur) * wraps
+    grand_total = _money(item_total + shipping + gift_total, cur)
     breakdowns = (
         f'{{"type":"ITEM","subtotal":{_money(item_total, cur)}}},'
-        f'{{"type":"SHIPPING","subtotal":{_money(spec.shipping_charge, cur)}}}'
+        f'{{"type":"SHIPPING","subtotal":{_money(shipping, cur)}}}'
     )
     if gift_total:
         breakdowns += f',{{"type":"GIFT_WRAP","subtotal":{_money(gift_total, cur)}}}'
@@ -161,6 +209,7 @@ def render(spec: OrderSpec) -> RenderedOrder:
             f'"deliverByWindow":{_window(spec.deliver_by)}}}'
         ),
         "PROCEEDS": f'"proceeds":{{"grandTotal":{grand_total},"breakdowns":[{breakdowns}]}}',
+        "TAX": _order_tax(spec.marketplace),
     }
     if spec.status != "CANCELLED":
         sections["PAYMENT"] = (

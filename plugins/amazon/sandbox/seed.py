@@ -359,4 +359,16 @@ def generate_order(
                     status=rng.choice(("SHIPPED", "IN_TRANSIT", "DELIVERED")),
                 )
             )
+        else:  # Amazon ships FBA orders itself, with its own carrier and tracking
+            spec.packages.append(
+                Package(
+                    reference_id="1",
+                    carrier="AMZN_" + marketplace.country_code,
+                    tracking_number="Q" + _digits(rng, 11),
+                    ship_time=ship_time,
+                    shipping_service=spec.service_level,
+                    items=[(line.order_item_id, line.quantity_shipped) for line in shipped],
+                    status=rng.choice(("SHIPPED", "IN_TRANSIT", "DELIVERED")),
+                )
+            )
     return spec

@@ -52,6 +52,7 @@ def running_sandbox(config: SandboxConfig, host: str = "127.0.0.1") -> Iterator[
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
     port = sock.getsockname()[1]
+    state.base_url = config.public_url or f"http://{host}:{port}"
     server = uvicorn.Server(_uvicorn_config(config, state, host, port))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="amazon-sandbox", daemon=True
@@ -72,4 +73,6 @@ def running_sandbox(config: SandboxConfig, host: str = "127.0.0.1") -> Iterator[
 
 def serve(config: SandboxConfig, host: str, port: int) -> None:
     """Serve in the foreground until interrupted (the ``serve`` CLI command)."""
-    uvicorn.Server(_uvicorn_config(config, SandboxState.build(config), host, port)).run()
+    state = SandboxState.build(config)
+    state.base_url = config.public_url or f"http://{host}:{port}"
+    uvicorn.Server(_uvicorn_config(config, state, host, port)).run()

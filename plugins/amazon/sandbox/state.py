@@ -146,6 +146,8 @@ class SandboxState:
     _job_ids: itertools.count[int] = field(default_factory=itertools.count)
     throttle: Throttle = field(init=False)
     next_order_index: int = 0
+    base_url: str = ""
+    """Where clients reach the sandbox (document URLs point there); set by the server."""
 
     def __post_init__(self) -> None:
         self.throttle = Throttle(self.config.time_scale)
