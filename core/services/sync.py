@@ -132,6 +132,8 @@ COUNT_WORDS = {
     "mcf_updated": "Amazon-fulfilled (MCF) orders updated",
     "mcf_unmatched": "Amazon-fulfilled (MCF) orders not found here",
     "errors": "records set aside with an error",
+    "stock_adopted": "stock levels adopted from the channel",
+    "stock_conflicts": "SKUs with differing channel stock (lower kept)",
 }
 """Plain words for the counts whose keys say little to people (outbound pushes, MCF)."""
 
@@ -304,6 +306,9 @@ def _orders(
     def flush(page_cursor: str | None) -> None:
         nonlocal analysed
         with runner.sessions() as session:
+            # Write first: on SQLite a transaction that reads (the savepoint's lookups) before its
+            # first write is refused at once (SQLITE_BUSY) if another thread committed meanwhile.
+            stream_lock.renew(session, integration.id, runner.stream, runner.owner)
             written = quarantine.take_orders(session, integration.id, pending, failures, page_cursor)
             result = written.imported
             if written.quarantined:
