@@ -27,6 +27,7 @@ from core.db.base import (
     plugin_metadata,
     utcnow,
 )
+from core.db.members import member_of
 from core.db.models import (
     COMMITTED_STATUSES,
     TO_SHIP_STATUSES,
@@ -43,6 +44,7 @@ from core.db.models import (
 from core.db.session import get_engine, session_factory, session_scope
 from core.dto import (
     Address,
+    CarrierContext,
     CarrierDecision,
     ChannelOrder,
     ChannelOrderItem,
@@ -120,6 +122,7 @@ __all__ = [
     "ActorSpec",
     "Address",
     "Carrier",
+    "CarrierContext",
     "CarrierDecision",
     "CarrierService",
     "ChannelAuthError",
@@ -200,6 +203,7 @@ __all__ = [
     "hookimpl",
     "integration_aliases",
     "integration_ref",
+    "member_of",
     "money",
     "plugin_metadata",
     "print_json",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.api import Destination, InputError, Integration, Order, OrderStatus, disabled_pairs
+from core.api import Destination, InputError, Integration, Order, OrderStatus, disabled_pairs, member_of
 from plugins.bigbuy_mip.catalogue import Catalogue
 
 CLOSED = (OrderStatus.SHIPPED, OrderStatus.CANCELLED)
@@ -47,7 +47,7 @@ def pending_orders(
         .order_by(Order.ship_by, Order.id)
     )
     if integration_ids is not None:
-        query = query.where(Order.integration_id.in_(integration_ids))
+        query = query.where(member_of(Order.integration_id, integration_ids))
     result = []
     disabled: dict[int, set[tuple[str, str]]] = {}
     for order, alias in session.execute(query):

@@ -35,6 +35,7 @@ from core.api import (
     Shipment,
     drop_quarantined_payloads,
     get_logger,
+    member_of,
     shipment_orders,
     utcnow,
 )
@@ -129,7 +130,7 @@ def redact_order(
         CursorResult[Any],
         session.execute(
             update(LabelContact)
-            .where(LabelContact.shipment_id.in_([s.id for s in shipments]))
+            .where(member_of(LabelContact.shipment_id, [s.id for s in shipments]))
             .values(phone=_fit(text, LabelContact.__table__.c.phone), email=text)
             .execution_options(synchronize_session=False)
         ),
@@ -170,7 +171,7 @@ def redact_due(session: Session, plugins: PluginManager, as_of: datetime) -> int
         for order_id, shipment in session.execute(
             select(shipment_orders.c.order_id, Shipment)
             .join(Shipment, Shipment.id == shipment_orders.c.shipment_id)
-            .where(shipment_orders.c.order_id.in_(list(by_order)))
+            .where(member_of(shipment_orders.c.order_id, list(by_order)))
         ):
             by_order[order_id].append(shipment)
         for order in orders:

@@ -34,6 +34,7 @@ from core.api import (
     OrderStatus,
     PluginManager,
     Shipment,
+    member_of,
     ship_units,
     utcnow,
 )
@@ -75,7 +76,7 @@ def shipped_units(session: Session, item_ids: Sequence[int]) -> dict[int, int]:
     """Units of each order item already in a shipment."""
     rows = session.execute(
         select(ShipmentLine.order_item_id, func.sum(ShipmentLine.quantity))
-        .where(ShipmentLine.order_item_id.in_(list(item_ids)))
+        .where(member_of(ShipmentLine.order_item_id, list(item_ids)))
         .group_by(ShipmentLine.order_item_id)
     )
     return {item_id: int(units) for item_id, units in rows}
@@ -87,7 +88,7 @@ def _lock(session: Session, orders: Sequence[Order]) -> None:
     if orders:
         session.execute(
             select(Order)
-            .where(Order.id.in_([o.id for o in orders]))
+            .where(member_of(Order.id, [o.id for o in orders]))
             .order_by(Order.id)
             .with_for_update()
             .execution_options(populate_existing=True)
@@ -185,7 +186,7 @@ def _plan_notices(session: Session, shipment: Shipment, orders: Sequence[Order],
     notified = set(
         session.scalars(
             select(Notice.order_id).where(
-                Notice.order_id.in_([o.id for o in orders]), Notice.action == NoticeAction.NOTIFY
+                member_of(Notice.order_id, [o.id for o in orders]), Notice.action == NoticeAction.NOTIFY
             )
         )
     )

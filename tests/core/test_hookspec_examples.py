@@ -17,8 +17,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
-from core.dto import Destination, Money, PriceRuleSpec, RateQuote, RateRequest
+from core.dto import CarrierContext, Destination, Money, PriceRuleSpec, RateQuote, RateRequest
 from core.hookspecs import ChannelhubSpecs
 from core.plugins import PluginManager
 
@@ -71,9 +73,21 @@ def _select_carrier(m: PluginManager, _: types.ModuleType) -> None:
         RateQuote("gls", "std", "ES-MAINLAND", Money(Decimal("4.50"), "EUR"), 2),
         RateQuote("seur", "std", "ES-MAINLAND", Money(Decimal("3.90"), "EUR"), 3),
     ]
-    decision = m.select_carrier(REQUEST, quotes)
-    assert decision is not None and decision.carrier_code == "seur"
-    assert m.select_carrier(REQUEST, []) is None
+    decision = m.select_carrier(REQUEST, quotes, CarrierContext())
+    assert decision is not None and (decision.carrier_code, decision.reason) == ("seur", "cheapest")
+    fastest = CarrierContext(options={1: {"myplugin.strategy": "fastest"}})
+    decision = m.select_carrier(REQUEST, quotes, fastest)
+    assert decision is not None and (decision.carrier_code, decision.reason) == ("gls", "fastest")
+    assert m.select_carrier(REQUEST, [], CarrierContext()) is None
+
+
+def _carrier_options(m: PluginManager, module: types.ModuleType) -> None:
+    engine = create_engine("sqlite://")
+    module.MyPluginBase.metadata.create_all(engine)  # a throwaway database, not a schema change
+    with Session(engine) as session:
+        session.add(module.MyOptions(integration_id=1, strategy="fastest"))
+        session.flush()
+        assert m.carrier_options(session, [1, 2]) == {1: {"myplugin.strategy": "fastest"}, 2: {}}
 
 
 def _price_rule_types(m: PluginManager, _: types.ModuleType) -> None:
@@ -130,6 +144,7 @@ CHECKS: dict[str, Callable[[PluginManager, types.ModuleType], None]] = {
     "channelhub_channel_types": _channel_types,
     "channelhub_carriers": _carriers,
     "channelhub_carrier_area": _carrier_area,
+    "channelhub_carrier_options": _carrier_options,
     "channelhub_quote_rates": _quote_rates,
     "channelhub_select_carrier": _select_carrier,
     "channelhub_price_rule_types": _price_rule_types,
