@@ -42,6 +42,7 @@ from core.db.models import (
 )
 from core.errors import ChannelAuthError, ChannelhubError, ConfigError, InputError, NotFoundError
 from core.plugins import PluginManager
+from core.services.orders import as_id
 from core.settings import get_settings
 from core.types import ChannelConnector, ChannelType, ConnectorContext
 
@@ -127,8 +128,8 @@ def aliases(session: Session) -> dict[int, str]:
 def find(session: Session, name: str) -> Integration:
     """An integration by alias (what people type) or by numeric id."""
     integration = session.scalar(select(Integration).where(Integration.alias == name))
-    if integration is None and name.isdigit():
-        integration = session.get(Integration, int(name))
+    if integration is None and (integration_id := as_id(name)) is not None:
+        integration = session.get(Integration, integration_id)
     if integration is None:
         known = (
             ", ".join(session.scalars(select(Integration.alias).order_by(Integration.alias))) or "none yet"

@@ -30,6 +30,15 @@ def get_order(session: Session, order_id: int) -> Order:
     return order
 
 
+def as_id(text: str) -> int | None:
+    """``text`` as a hub id when it is one (ASCII digits within a PostgreSQL INTEGER), else None:
+    ``str.isdigit`` also accepts digits such as "²" that ``int`` refuses."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= 2**31 - 1 else None
+
+
 def find_order(session: Session, reference: str, integration: Integration | None = None) -> Order:
     """The order a person means by ``reference``: a channel order id, ``ALIAS:ID``, or the hub id.
 
@@ -49,8 +58,8 @@ def find_order(session: Session, reference: str, integration: Integration | None
                 .where(Integration.alias == alias, Order.channel_order_id == channel_id)
             )
         )
-    if not matches and reference.isdigit():
-        order = session.get(Order, int(reference))
+    if not matches and (hub_id := as_id(reference)) is not None:
+        order = session.get(Order, hub_id)
         if order is not None and (integration is None or order.integration_id == integration.id):
             matches = [order]
     if not matches:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.db.models import Integration, IntegrationStatus, Listing, Order
 from core.db.session import session_factory
-from core.errors import InputError
+from core.errors import InputError, NotFoundError
 from core.plugins import PluginManager, get_plugin_manager
 from core.services import integrations, scheduler, sync
 from core.settings import Settings
@@ -223,6 +223,10 @@ def test_the_service_api_the_console_calls(session: Session, plugins: PluginMana
         session, plugins, "cornershop", "x", {"base_url": shop.url}, {"api_key": API_KEY}
     )
     assert added.status == IntegrationStatus.LIVE
+    for not_an_id in ("²", "99999999999", str(added.id) + " "):  # isdigit() alone takes "²"
+        with pytest.raises(NotFoundError):
+            integrations.find(session, not_an_id)
+    assert integrations.find(session, str(added.id)) is added
     removal = integrations.remove(session, "x")
     assert not removal.archived and removal.orders_deleted == 0
     assert session.scalar(select(func.count()).select_from(Integration)) == 0
