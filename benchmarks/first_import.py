@@ -35,19 +35,10 @@ from core.services import integrations
 from core.settings import get_settings
 from plugins.amazon.marketplaces import BY_CODE
 from plugins.amazon.operations import operation
-from plugins.amazon.sandbox import RunningSandbox, SandboxConfig, running_sandbox
+from plugins.amazon.sandbox import SandboxConfig, sandbox_process
 
 UK = BY_CODE["UK"]
 SEED_ORDERS = 18_000  # about a third of the sandbox's orders are UK ones: ~6,000 in 30 days
-
-
-def uk_orders(sb: RunningSandbox) -> int:
-    since = datetime.now(UTC) - timedelta(days=30)
-    return sum(
-        1
-        for stored in sb.state.orders.by_id.values()
-        if stored.spec.marketplace.marketplace_id == UK.channel_id and stored.spec.last_updated >= since
-    )
 
 
 def run(workers: int, scale: float, database: str, redis_url: str) -> dict[str, float]:
@@ -76,8 +67,8 @@ def run(workers: int, scale: float, database: str, redis_url: str) -> dict[str, 
         seed=61, orders=SEED_ORDERS, time_scale=scale, rdt_refused_marketplaces=frozenset()
     )
     try:
-        with running_sandbox(config) as sandbox:
-            expected = uk_orders(sandbox)
+        with sandbox_process(config) as sandbox:  # its own process: the benchmark's polling is not its GIL
+            expected = len(sandbox.order_ids(UK.channel_id, datetime.now(UTC) - timedelta(days=30)))
             with sessions() as session:
                 c = sandbox.credentials
                 integration = integrations.add(
@@ -130,7 +121,10 @@ def run(workers: int, scale: float, database: str, redis_url: str) -> dict[str, 
                                 JobRun.stream == "orders", JobRun.status == JobStatus.FAILED
                             )
                         )
-                        seconds = (first.finished_at - first.started_at).total_seconds()  # type: ignore[operator]
+                        began = session.scalar(
+                            select(func.min(JobRun.started_at)).where(JobRun.stream == "orders")
+                        )
+                        seconds = (first.finished_at - began).total_seconds()  # type: ignore[operator]
                         break
                 if time.monotonic() > deadline:
                     raise SystemExit(f"first import not done in an hour: {imported} of {expected}")
