@@ -19,6 +19,7 @@ job log and stream locks (nothing left running).
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -29,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -46,9 +48,10 @@ from core.db.models import (
 from core.dto import Fulfilment
 from core.plugins import PluginManager
 from core.services import catalog
-from core.settings import Settings
+from core.settings import Settings, get_settings
 from core.timing import Timing
 from plugins.amazon.marketplaces import BY_CODE
+from plugins.amazon.operations import operation
 from plugins.amazon.sandbox import SandboxConfig, SandboxProcess, sandbox_process
 from plugins.shipstation_like.shipments import create_shipment
 from plugins.shipstation_like.tables import Notice, NoticeState
@@ -72,6 +75,17 @@ class Plan:
 
 CI = Plan(kills=5, shipments=200, stock_rounds=3, timeout=270)
 LONG = Plan(kills=20, shipments=1500, stock_rounds=10, timeout=1100)
+
+
+def fresh_budget(seller_id: str) -> None:
+    """Forget what earlier tests on this Redis left in the seller's usage-plan buckets (a debt,
+    a rate observed at another time scale): the soak starts with full buckets, as a new seller."""
+    url = get_settings().redis_url
+    assert url, "the soak needs CHANNELHUB_REDIS_URL"
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(match=f"channelhub:amazon:bucket:{seller_id}:*"):
+        client.delete(key)
+    client.close()
 
 
 def faults(sb: SandboxProcess) -> None:
@@ -121,12 +135,15 @@ START = [time.monotonic()]
 """When the running soak started (``settle`` prints times from there)."""
 
 
-def settle(condition: Callable[[], bool], deadline: float, what: str, session: Session) -> None:
+def settle(condition: Callable[[], bool], deadline: float, what: str, session: Session) -> float:
+    """Wait for ``condition`` (or fail with where the system stands); when it was reached."""
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"not reached in time: {what}; {state_of(session)}")
         time.sleep(0.5)
-    print(f"{time.monotonic() - START[0]:6.1f} s  {what}", flush=True)
+    reached = time.monotonic()
+    print(f"{reached - START[0]:6.1f} s  {what}", flush=True)
+    return reached
 
 
 def state_of(session: Session) -> str:
@@ -166,11 +183,16 @@ def soak(session: Session, plugins: PluginManager, fleet: WorkerFleet, plan: Pla
         expected = set().union(*(sandbox.order_ids(BY_CODE[m].channel_id, since) for m in MARKETS))
         assert len(expected) >= 5000, f"the sandbox seeded only {len(expected)} orders in {MARKETS}"
         faults(sandbox)
+        fresh_budget(sandbox.credentials.seller_id)
 
+        pages = sum(math.ceil(len(sandbox.order_ids(BY_CODE[m].channel_id, since)) / 100) for m in MARKETS)
+        search = operation("orders.searchOrders").plan
+        allowed = max(pages - search.burst, 0) / (search.rate * SCALE)
+        began = time.monotonic()
         workers = [fleet.start(threads=3) for _ in range(3)]
         schedulers = [fleet.start_scheduler(every=30 / SCALE) for _ in range(2)]
         with Chaos(fleet, workers, plan.kills, every=(4.0, 9.0)) as chaos:
-            settle(
+            imported = settle(
                 lambda: scalar(session, select(func.count()).select_from(Order)) >= len(expected),
                 deadline,
                 "every seeded order imported",
@@ -251,10 +273,13 @@ def soak(session: Session, plugins: PluginManager, fleet: WorkerFleet, plan: Pla
         running = scalar(session, select(func.count()).where(JobRun.status == JobStatus.RUNNING))
         assert running == 0, f"{running} job runs left running"
         lost = scalar(session, select(func.count()).where(JobRun.error.like("lost:%")))
+        stats = sandbox.stats()
         print(
             f"soak: {len(expected)} orders, {len(shipped)} shipments, {chaos.done} kills, "
-            f"{lost} runs reaped, "
-            f"{time.monotonic() - started:.0f} s"
+            f"{lost} runs reaped, {time.monotonic() - started:.0f} s; first import "
+            f"{imported - began:.0f} s, the plan allows {allowed:.0f} s for {pages} pages "
+            f"(searchOrders: {stats['requests'].get('orders.searchOrders', 0)} calls, "
+            f"{stats['throttled'].get('orders.searchOrders', 0)} throttled)"
         )
 
 
