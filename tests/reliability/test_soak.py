@@ -19,6 +19,7 @@ job log and stream locks (nothing left running).
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import threading
@@ -65,16 +66,23 @@ MARKETS = ("UK", "DE", "FR")
 
 @dataclass(frozen=True)
 class Plan:
-    """How hard one soak run pushes: kills, shipments, how long it may take."""
+    """How hard one soak run pushes: kills (and how far apart), rounds of new orders, shipments
+    and catalogue changes (until the kills are done, at most ``rounds``), how long it may take."""
 
     kills: int
+    kill_every: tuple[float, float]
+    rounds: int
+    new_orders: int
     shipments: int
     stock_rounds: int
     timeout: float
 
 
-CI = Plan(kills=5, shipments=200, stock_rounds=3, timeout=270)
-LONG = Plan(kills=20, shipments=1500, stock_rounds=10, timeout=1100)
+CI = Plan(kills=5, kill_every=(4.0, 9.0), rounds=1, new_orders=0, shipments=200, stock_rounds=3, timeout=270)
+LONG = Plan(
+    kills=20, kill_every=(45.0, 65.0), rounds=1000, new_orders=150, shipments=60, stock_rounds=2, timeout=1400
+)
+"""Twenty minutes: a kill about every 55 s, orders placed, shipped and restocked meanwhile."""
 
 
 def fresh_budget(seller_id: str) -> None:
@@ -164,6 +172,27 @@ def scalar(session: Session, query: object) -> int:
     return int(session.scalar(query) or 0)  # type: ignore[call-overload]
 
 
+def wanted_orders(sandbox: SandboxProcess, since: datetime) -> set[str]:
+    """The ids an import of every marketplace of the soak must end up with (the witness)."""
+    return set().union(*(sandbox.order_ids(BY_CODE[m].channel_id, since) for m in MARKETS))
+
+
+def orders_in(session: Session) -> int:
+    return scalar(session, select(func.count()).select_from(Order))
+
+
+def notices_open(session: Session) -> int:
+    return scalar(
+        session, select(func.count()).where(Notice.state.in_((NoticeState.QUEUED, NoticeState.SENDING)))
+    )
+
+
+def outbox_open(session: Session) -> int:
+    return scalar(
+        session, select(func.count()).where(OutboxEntry.state.in_((OutboxState.PENDING, OutboxState.SENDING)))
+    )
+
+
 @pytest.fixture
 def soak_fleet(migrated: Settings) -> Iterator[WorkerFleet]:
     with worker_fleet(lease_seconds=Timing().lease_seconds, time_scale=SCALE) as fleet:
@@ -180,7 +209,7 @@ def soak(session: Session, plugins: PluginManager, fleet: WorkerFleet, plan: Pla
     with sandbox_process(config) as sandbox:
         integrations = {m: connect(session, plugins, sandbox, m) for m in MARKETS}  # type: ignore[arg-type]
         since = datetime.now(UTC) - timedelta(days=30)
-        expected = set().union(*(sandbox.order_ids(BY_CODE[m].channel_id, since) for m in MARKETS))
+        expected = wanted_orders(sandbox, since)
         assert len(expected) >= 5000, f"the sandbox seeded only {len(expected)} orders in {MARKETS}"
         faults(sandbox)
         fresh_budget(sandbox.credentials.seller_id)
@@ -191,43 +220,39 @@ def soak(session: Session, plugins: PluginManager, fleet: WorkerFleet, plan: Pla
         began = time.monotonic()
         workers = [fleet.start(threads=3) for _ in range(3)]
         schedulers = [fleet.start_scheduler(every=30 / SCALE) for _ in range(2)]
-        with Chaos(fleet, workers, plan.kills, every=(4.0, 9.0)) as chaos:
+        with Chaos(fleet, workers, plan.kills, every=plan.kill_every) as chaos:
             imported = settle(
-                lambda: scalar(session, select(func.count()).select_from(Order)) >= len(expected),
-                deadline,
-                "every seeded order imported",
-                session,
+                lambda: orders_in(session) >= len(expected), deadline, "every seeded order imported", session
             )
-            wanted_stock, wanted_price = change_catalogue(session, integrations["UK"], plan, deadline)
-            shipped = ship(session, plugins, plan.shipments)
-            settle(
-                lambda: (
-                    scalar(
+            wanted_stock: dict[str, int] = {}
+            wanted_price: dict[str, Decimal] = {}
+            shipped: set[str] = set()
+            after_stock: set[str] = set()
+            for round_ in itertools.count():
+                if round_:  # later rounds: new orders come in while workers die
+                    placed = sandbox.place_orders(plan.new_orders)
+                    expected |= wanted_orders(sandbox, since)
+                    count = len(expected)
+                    settle(
+                        lambda: orders_in(session) >= count,  # noqa: B023 - called at once
+                        deadline,
+                        f"round {round_}: {len(placed)} new orders placed, those of {MARKETS} imported",
                         session,
-                        select(func.count()).where(
-                            Notice.state.in_((NoticeState.QUEUED, NoticeState.SENDING))
-                        ),
                     )
-                    == 0
-                ),
-                deadline,
-                "every shipment notified",
-                session,
-            )
-            settle(
-                lambda: (
-                    scalar(
-                        session,
-                        select(func.count()).where(
-                            OutboxEntry.state.in_((OutboxState.PENDING, OutboxState.SENDING))
-                        ),
-                    )
-                    == 0
-                ),
-                deadline,
-                "every stock and price change pushed",
-                session,
-            )
+                stock, price = change_catalogue(session, integrations["UK"], plan, deadline, round_)
+                wanted_stock |= stock
+                wanted_price |= price
+                after_stock = ship(session, plugins, plan.shipments)  # after this round's stock set
+                shipped |= after_stock
+                settle(lambda: notices_open(session) == 0, deadline, "every shipment notified", session)
+                settle(
+                    lambda: outbox_open(session) == 0,
+                    deadline,
+                    "every stock and price change pushed",
+                    session,
+                )
+                if round_ + 1 >= plan.rounds or chaos.done >= plan.kills:
+                    break
             while chaos.done < plan.kills and time.monotonic() < deadline:
                 time.sleep(0.5)
         assert chaos.done == plan.kills, f"only {chaos.done} of {plan.kills} kills happened in time"
@@ -257,12 +282,13 @@ def soak(session: Session, plugins: PluginManager, fleet: WorkerFleet, plan: Pla
         products = {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(wanted_stock)))}
         units = catalog.committed_units(session, [p.id for p in products.values()])
         shipped_units: Counter[int | None] = Counter()
-        for order in session.scalars(select(Order).where(Order.channel_order_id.in_(shipped))):
+        for order in session.scalars(select(Order).where(Order.channel_order_id.in_(after_stock))):
             for item in order.items:
                 shipped_units[item.product_id] += item.quantity
         at_amazon = sandbox.listings()
         for sku, quantity in wanted_stock.items():
-            # Shipping lowers stock on hand by the units shipped (they were committed until then).
+            # Shipping lowers stock on hand by the units shipped (they were committed until then)
+            # since the last stock set.
             on_hand = products[sku].stock_on_hand
             assert on_hand == max(quantity - shipped_units[products[sku].id], 0), f"{sku}: on hand {on_hand}"
             available = max(on_hand - units.get(products[sku].id, 0), 0)
@@ -284,7 +310,7 @@ def soak(session: Session, plugins: PluginManager, fleet: WorkerFleet, plan: Pla
 
 
 def change_catalogue(
-    session: Session, uk: int, plan: Plan, deadline: float
+    session: Session, uk: int, plan: Plan, deadline: float, round_: int
 ) -> tuple[dict[str, int], dict[str, Decimal]]:
     """Once the products stream listed the MFN SKUs: several stock and price changes each."""
     settle(
@@ -309,12 +335,12 @@ def change_catalogue(
     ).all()
     stock: dict[str, int] = {}
     price: dict[str, Decimal] = {}
-    for round_ in range(plan.stock_rounds):
+    for change in range(round_ * plan.stock_rounds, (round_ + 1) * plan.stock_rounds):
         for n, sku in enumerate(skus):
-            stock[sku] = 50 + 7 * round_ + n
+            stock[sku] = 50 + 7 * (change % 20) + n
             catalog.set_stock(session, sku, stock[sku])
             if n % 2 == 0:
-                price[sku] = Decimal("10.00") + Decimal(round_) + Decimal(n) / 100
+                price[sku] = Decimal("10.00") + Decimal(change % 50) + Decimal(n) / 100
                 catalog.set_price(session, sku, price[sku], integration_ids=[uk])
         session.commit()
         time.sleep(1.5)  # a push may be in flight with the previous round's values

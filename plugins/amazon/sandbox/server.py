@@ -115,6 +115,11 @@ class SandboxProcess:
         listings: dict[str, dict[str, Any]] = self._admin("GET", "listings")["listings"]
         return listings
 
+    def place_orders(self, count: int) -> list[str]:
+        """``count`` new orders placed now (``POST /_sandbox/orders``); their ids."""
+        ids: list[str] = self._admin("POST", "orders", json={"count": count})["orderIds"]
+        return ids
+
     def order_ids(self, marketplace_id: str, updated_since: datetime) -> set[str]:
         """Ids of the seeded and placed orders of a marketplace updated since then."""
         params = {"marketplaceId": marketplace_id, "lastUpdatedAfter": updated_since.isoformat()}
