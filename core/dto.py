@@ -285,6 +285,32 @@ class RateRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class CarrierContext:
+    """What carrier hooks may know about the integrations of one selection batch.
+
+    Core loads it ONCE per batch of orders (a few queries whatever the batch size) and hands
+    the same object to every ``channelhub_quote_rates`` / ``channelhub_select_carrier`` call
+    of the batch, so hooks never query the database per order.
+
+    ``disabled``: (integration id, area code, carrier code) the host switched off; core
+    already drops those quotes before ``select_carrier``, hooks may use it to skip work.
+    ``options``: per integration id, the options plugins returned from
+    ``channelhub_carrier_options``, under keys prefixed with the plugin's name
+    (``"bigbuy_mip.carrier_strategy"``).
+    """
+
+    disabled: frozenset[tuple[int, str, str]] = frozenset()
+    options: dict[int, dict[str, object]] = field(default_factory=dict)
+
+    def option(self, integration_id: int, key: str, default: object = None) -> object:
+        """One plugin option of an integration, or ``default`` when the plugin stored none."""
+        return self.options.get(integration_id, {}).get(key, default)
+
+    def enabled(self, integration_id: int, area_code: str, carrier_code: str) -> bool:
+        return (integration_id, area_code, carrier_code) not in self.disabled
+
+
+@dataclass(frozen=True, slots=True)
 class RateQuote:
     """A carrier's offer to ship one order. A quote means the carrier serves the destination."""
 

@@ -10,19 +10,23 @@ A plugin is a module (or object) with functions named like the specs below, mark
 Every hook is optional. Registration hooks (``channelhub_channel_types``, ``channelhub_carriers``,
 ``channelhub_price_rule_types``, ``channelhub_migrations``, ``channelhub_cli``,
 ``channelhub_actors``) are called once when the plugin manager starts and return an iterable of
-typed values; keys must be unique across all plugins. Decision hooks (``channelhub_select_carrier``,
-``channelhub_carrier_area``, ``channelhub_price_formula``) are ``firstresult``: the first plugin
-returning something other than ``None`` wins. ``channelhub_quote_rates`` collects quotes from every plugin.
+typed values; keys must be unique across all plugins. ``channelhub_carrier_options`` is called
+once per batch of orders needing carriers and loads what the carrier hooks need. Decision hooks
+(``channelhub_select_carrier``, ``channelhub_carrier_area``, ``channelhub_price_formula``) are
+``firstresult``: the first plugin returning something other than ``None`` wins.
+``channelhub_quote_rates`` collects quotes from every plugin.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import pluggy
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from core.dto import (
+    CarrierContext,
     CarrierDecision,
     Destination,
     PriceRuleSpec,
@@ -118,7 +122,36 @@ class ChannelhubSpecs:
         """
 
     @hookspec
-    def channelhub_quote_rates(self, request: RateRequest) -> Iterable[RateQuote]:  # type: ignore[empty-body]
+    def channelhub_carrier_options(  # type: ignore[empty-body]
+        self, session: Session, integration_ids: Sequence[int]
+    ) -> Mapping[int, Mapping[str, object]]:
+        """Load this plugin's per-integration carrier options for one selection batch.
+
+        Called ONCE per batch of orders needing carriers (not once per order), before any
+        quote. Read everything you need for all of ``integration_ids`` in one query on the
+        ``session`` you are given (never open your own connection: it would cost a pool
+        checkout per batch and sees uncommitted work differently), and return
+        ``{integration_id: {key: value}}`` with keys prefixed by your plugin's name. Core puts
+        the merged result in :class:`core.dto.CarrierContext`, passed to
+        ``channelhub_quote_rates`` and ``channelhub_select_carrier`` as ``context``; read it
+        there with ``context.option(request.integration_id, "myplugin.key", default)``.
+        Integrations you have nothing stored for may be left out (the hooks see ``default``).
+
+        Example::
+
+            @hookimpl
+            def channelhub_carrier_options(session, integration_ids):
+                rows = session.execute(
+                    select(MyOptions.integration_id, MyOptions.strategy)
+                    .where(member_of(MyOptions.integration_id, integration_ids))
+                )
+                return {i: {"myplugin.strategy": s} for i, s in rows}
+        """
+
+    @hookspec
+    def channelhub_quote_rates(  # type: ignore[empty-body]
+        self, request: RateRequest, context: CarrierContext
+    ) -> Iterable[RateQuote]:
         """Quote every carrier of this plugin that serves ``request.destination``.
 
         Called for each order that needs a carrier, before ``channelhub_select_carrier``.
@@ -126,10 +159,15 @@ class ChannelhubSpecs:
         with no quote does not serve the destination). Core drops quotes for carriers the host
         has disabled for the area. All plugins' quotes are collected.
 
+        ``context`` (:class:`core.dto.CarrierContext`) is the same object for every order of
+        the batch: per-integration options and disabled carriers, already loaded. Use it
+        instead of any database access; this hook must not do I/O. Take only the arguments
+        you need (``def channelhub_quote_rates(request)`` is fine).
+
         Example::
 
             @hookimpl
-            def channelhub_quote_rates(request):
+            def channelhub_quote_rates(request, context):
                 if request.destination.country_code == "ES":
                     yield RateQuote("gls", "std", "ES-MAINLAND",
                                     Money(Decimal("4.50"), "EUR"), transit_days=2)
@@ -137,21 +175,26 @@ class ChannelhubSpecs:
 
     @hookspec(firstresult=True)
     def channelhub_select_carrier(
-        self, request: RateRequest, candidates: Sequence[RateQuote]
+        self, request: RateRequest, candidates: Sequence[RateQuote], context: CarrierContext
     ) -> CarrierDecision | None:
         """Choose the carrier for one order among ``candidates`` (enabled carriers' quotes).
 
         ``firstresult``: the first plugin returning a decision wins. Return ``None`` to leave
         the choice to others; if nobody decides (or there are no candidates) the order goes to
-        Pending review, listing the carriers that could serve it if enabled.
+        Pending review, listing the carriers that could serve it if enabled. Per-integration
+        settings (a strategy, preferences) come from ``context.option(...)``, loaded once per
+        batch by your ``channelhub_carrier_options``: never query per order.
 
         Example::
 
             @hookimpl
-            def channelhub_select_carrier(request, candidates):
+            def channelhub_select_carrier(request, candidates, context):
                 if not candidates:
                     return None
-                best = min(candidates, key=lambda q: q.price.amount)
+                if context.option(request.integration_id, "myplugin.strategy") == "fastest":
+                    best = min(candidates, key=lambda q: q.transit_days)
+                else:
+                    best = min(candidates, key=lambda q: q.price.amount)
                 return CarrierDecision(best.carrier_code, best.service_code, "cheapest")
         """
 

@@ -9,17 +9,19 @@ others keep working.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pluggy
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from core import hookspecs
 from core.dto import (
+    CarrierContext,
     CarrierDecision,
     Destination,
     PriceRuleSpec,
@@ -164,7 +166,8 @@ class PluginManager:
         hook = getattr(self._pm.hook, hook_name)
         for impl in list(hook.get_hookimpls()):
             try:
-                items = list(impl.function(**kwargs) or ())
+                # a hookimpl may take any subset of the spec's arguments (pluggy's rule)
+                items = list(impl.function(**{k: kwargs[k] for k in impl.argnames}) or ())
             except Exception as exc:
                 self._drop(impl.plugin_name, f"{hook_name} raised {exc!r}")
                 continue
@@ -206,15 +209,44 @@ class PluginManager:
     def carriers(self) -> dict[str, Carrier]:
         return self._keyed("channelhub_carriers", Carrier, lambda c: c.code, "carrier")
 
+    def carrier_options(
+        self, session: Session, integration_ids: Sequence[int]
+    ) -> dict[int, dict[str, object]]:
+        """Every plugin's per-integration carrier options, merged (one call per plugin)."""
+        merged: dict[int, dict[str, object]] = {i: {} for i in integration_ids}
+        arguments: dict[str, Any] = {"session": session, "integration_ids": integration_ids}
+        for impl in list(self._pm.hook.channelhub_carrier_options.get_hookimpls()):
+            try:
+                found = cast(
+                    Mapping[int, Mapping[str, object]] | None,
+                    impl.function(**{k: arguments[k] for k in impl.argnames}),
+                )
+            except Exception as exc:
+                self._drop(impl.plugin_name, f"channelhub_carrier_options raised {exc!r}")
+                continue
+            for integration_id, options in (found or {}).items():
+                merged.setdefault(integration_id, {}).update(options)
+        return merged
+
     def carrier_area(self, carrier_code: str, destination: Destination) -> str | None:
         area = self._pm.hook.channelhub_carrier_area(carrier_code=carrier_code, destination=destination)
         return _checked(area, str, "channelhub_carrier_area")
 
-    def quote_rates(self, request: RateRequest) -> list[RateQuote]:
-        return [q for _, q in self._collect("channelhub_quote_rates", RateQuote, request=request)]
+    def quote_rates(self, request: RateRequest, context: CarrierContext | None = None) -> list[RateQuote]:
+        found = self._collect(
+            "channelhub_quote_rates", RateQuote, request=request, context=context or CarrierContext()
+        )
+        return [q for _, q in found]
 
-    def select_carrier(self, request: RateRequest, candidates: Sequence[RateQuote]) -> CarrierDecision | None:
-        decision = self._pm.hook.channelhub_select_carrier(request=request, candidates=candidates)
+    def select_carrier(
+        self,
+        request: RateRequest,
+        candidates: Sequence[RateQuote],
+        context: CarrierContext | None = None,
+    ) -> CarrierDecision | None:
+        decision = self._pm.hook.channelhub_select_carrier(
+            request=request, candidates=candidates, context=context or CarrierContext()
+        )
         return _checked(decision, CarrierDecision, "channelhub_select_carrier")
 
     def price_rule_types(self) -> dict[str, PriceRuleType]:

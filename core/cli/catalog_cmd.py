@@ -22,6 +22,7 @@ from core.cli.output import (
     print_table,
     progress_bar,
 )
+from core.db.members import member_of
 from core.db.models import (
     Integration,
     Listing,
@@ -291,7 +292,7 @@ def products_list(
         for product_id, integration_id, alias in session.execute(
             select(Listing.product_id, Integration.id, Integration.alias)
             .join(Integration)
-            .where(Listing.product_id.in_([p.id for p in products]))
+            .where(member_of(Listing.product_id, [p.id for p in products]))
             .order_by(Integration.alias)
         ):
             listed.setdefault(product_id, []).append(integration_ref(integration_id, alias))

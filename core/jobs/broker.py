@@ -10,10 +10,10 @@ from __future__ import annotations
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import Retries
 
 from core.errors import ThrottledError, TransientChannelError
 from core.jobs.actors import CORE_ACTORS
+from core.jobs.retries import use_safe_retries
 from core.plugins import PluginManager
 from core.settings import Settings
 from core.timing import timing_from
@@ -43,11 +43,10 @@ def create_broker(settings: Settings) -> dramatiq.Broker:
     else:
         broker = StubBroker()
         broker.emit_after("process_boot")
-    for middleware in broker.middleware:
-        if isinstance(middleware, Retries):
-            middleware.retry_when = retry_transient
-            middleware.min_backoff = int(timing.retry_min_backoff.total_seconds() * 1000)
-            middleware.max_backoff = int(timing.retry_max_backoff.total_seconds() * 1000)
+    retries = use_safe_retries(broker)
+    retries.retry_when = retry_transient
+    retries.min_backoff = int(timing.retry_min_backoff.total_seconds() * 1000)
+    retries.max_backoff = int(timing.retry_max_backoff.total_seconds() * 1000)
     return broker
 
 

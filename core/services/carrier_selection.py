@@ -8,22 +8,26 @@ choice, and are named in the review reason as the carriers that could serve if e
 The sync engine calls :func:`select_carriers` after each order import. It is idempotent: an
 order that already has a carrier, is shipped, cancelled, on hold or awaiting payment is left
 alone, so calling it twice changes nothing. An order in Pending review is tried again (that is
-how re-enabling a carrier releases it). Orders are loaded in chunks with their items and
-product weights in a few queries, so thousands of orders cost a few queries per chunk plus one
-quote/select call each.
+how re-enabling a carrier releases it). The queries do not depend on the number of orders:
+orders, items and weights come in one read, per-integration options once per call (in a
+:class:`core.dto.CarrierContext` handed to the hooks, which never query), and the decisions
+go out in one write per outcome; each order costs one quote/select hook call, in memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Table, and_, bindparam, func, select, update
+from sqlalchemy.orm import Session, aliased
 
-from core.db.models import CarrierSetting, Order, OrderStatus, Product
-from core.dto import Destination, Fulfilment, Money, RateQuote, RateRequest
+from core.db.members import member_of
+from core.db.models import CarrierSetting, Order, OrderItem, OrderStatus, Product
+from core.dto import CarrierContext, CarrierDecision, Destination, Fulfilment, Money, RateQuote, RateRequest
 from core.plugins import PluginManager
 
 DEFAULT_ITEM_WEIGHT_KG = Decimal("1.0")
@@ -34,7 +38,9 @@ band that covers it rather than an under-priced one.
 """
 
 SELECTABLE = (OrderStatus.AWAITING_SHIPMENT, OrderStatus.PENDING_REVIEW)
-CHUNK = 500
+ORDERS = cast(Table, Order.__table__)
+CHUNK = 5_000
+"""Orders decided per round of queries: one import batch (1,000) fits in a single round."""
 
 
 @dataclass(slots=True)
@@ -46,8 +52,22 @@ class SelectionSummary:
     skipped: list[int] = field(default_factory=list)
 
 
-def _address_problem(order: Order) -> str | None:
-    country = (order.ship_country or "").strip()
+@dataclass(slots=True)
+class _Candidate:
+    """One order needing a carrier, with its total weight: what the hooks are asked about."""
+
+    id: int
+    integration_id: int
+    country: str
+    postal_code: str | None
+    state: str | None
+    total: Money | None
+    ship_by: datetime | None
+    weight_kg: Decimal = Decimal(0)
+
+
+def _address_problem(country: str) -> str | None:
+    country = country.strip()
     if not country:
         return "invalid address: no destination country on the order"
     if len(country) != 2 or not country.isalpha():
@@ -55,37 +75,57 @@ def _address_problem(order: Order) -> str | None:
     return None
 
 
-def _weight(order: Order, weights: dict[int, Decimal | None], by_sku: dict[str, Decimal | None]) -> Decimal:
-    total = Decimal(0)
-    for item in order.items:
-        unit = weights.get(item.product_id) if item.product_id is not None else by_sku.get(item.sku)
-        total += item.quantity * (unit if unit is not None else DEFAULT_ITEM_WEIGHT_KG)
-    return total
+def _candidates(session: Session, ids: list[int]) -> dict[int, _Candidate]:
+    """Orders among ``ids`` that need a carrier, weighed, in ONE query (orders, items, weights).
 
-
-def _product_weights(
-    session: Session, orders: Sequence[Order]
-) -> tuple[dict[int, Decimal | None], dict[str, Decimal | None]]:
-    ids = {i.product_id for o in orders for i in o.items if i.product_id is not None}
-    skus = {i.sku for o in orders for i in o.items if i.product_id is None}
-    by_id: dict[int, Decimal | None] = {}
-    by_sku: dict[str, Decimal | None] = {}
-    if ids:
-        id_rows = session.execute(select(Product.id, Product.weight_kg).where(Product.id.in_(ids)))
-        by_id = {product_id: weight for product_id, weight in id_rows}
-    if skus:
-        sku_rows = session.execute(select(Product.sku, Product.weight_kg).where(Product.sku.in_(skus)))
-        by_sku = {sku: weight for sku, weight in sku_rows}
-    return by_id, by_sku
-
-
-def _disabled(session: Session, integration_ids: set[int]) -> set[tuple[int, str, str]]:
+    A unit's weight is its product's (by id, or by SKU for an item not linked to a product),
+    else :data:`DEFAULT_ITEM_WEIGHT_KG`.
+    """
+    by_id, by_sku = aliased(Product), aliased(Product)
     rows = session.execute(
-        select(CarrierSetting.integration_id, CarrierSetting.area_code, CarrierSetting.carrier_code).where(
-            CarrierSetting.integration_id.in_(integration_ids), CarrierSetting.enabled.is_(False)
+        select(
+            Order.id,
+            Order.integration_id,
+            Order.ship_country,
+            Order.ship_postal_code,
+            Order.ship_state,
+            Order.total,
+            Order.currency,
+            Order.ship_by,
+            OrderItem.quantity,
+            func.coalesce(by_id.weight_kg, by_sku.weight_kg),
+        )
+        .join(OrderItem, OrderItem.order_id == Order.id, isouter=True)
+        .join(by_id, by_id.id == OrderItem.product_id, isouter=True)
+        .join(by_sku, and_(OrderItem.product_id.is_(None), by_sku.sku == OrderItem.sku), isouter=True)
+        .where(
+            member_of(Order.id, ids),
+            Order.fulfilment == Fulfilment.MFN,
+            Order.status.in_(SELECTABLE),
+            Order.carrier_code.is_(None),
         )
     )
-    return {(i, a, c) for i, a, c in rows}
+    found: dict[int, _Candidate] = {}
+    for oid, integration_id, country, postal, state, total, currency, ship_by, quantity, weight in rows:
+        order = found.get(oid)
+        if order is None:
+            money = Money(total, currency) if total is not None else None
+            order = found[oid] = _Candidate(oid, integration_id, country or "", postal, state, money, ship_by)
+        if quantity is not None:
+            order.weight_kg += quantity * (weight if weight is not None else DEFAULT_ITEM_WEIGHT_KG)
+    return found
+
+
+def load_context(session: Session, plugins: PluginManager, integration_ids: set[int]) -> CarrierContext:
+    """Everything the carrier hooks need for these integrations: one query, plus one per plugin."""
+    ids = sorted(integration_ids)
+    rows = session.execute(
+        select(CarrierSetting.integration_id, CarrierSetting.area_code, CarrierSetting.carrier_code).where(
+            member_of(CarrierSetting.integration_id, ids), CarrierSetting.enabled.is_(False)
+        )
+    )
+    disabled = frozenset((i, a, c) for i, a, c in rows)
+    return CarrierContext(disabled=disabled, options=plugins.carrier_options(session, ids))
 
 
 def _describe(request: RateRequest) -> str:
@@ -94,82 +134,108 @@ def _describe(request: RateRequest) -> str:
     return f"{where}, {request.weight_kg.quantize(Decimal('0.01'))} kg"
 
 
-def _pending(order: Order, reason: str, summary: SelectionSummary) -> None:
-    order.status = OrderStatus.PENDING_REVIEW
-    order.review_reason = reason
-    order.carrier_code = None
-    order.service_code = None
-    summary.pending[order.id] = reason
-
-
-def _decide(
-    plugins: PluginManager,
-    order: Order,
-    request: RateRequest,
-    disabled: set[tuple[int, str, str]],
-    summary: SelectionSummary,
-) -> None:
-    quotes = plugins.quote_rates(request)
+def _decide(plugins: PluginManager, request: RateRequest, context: CarrierContext) -> CarrierDecision | str:
+    """The chosen carrier, or the reason the order goes to Pending review."""
     candidates: list[RateQuote] = []
     held_back: list[RateQuote] = []
-    for quote in quotes:
-        off = (order.integration_id, quote.area_code, quote.carrier_code) in disabled
-        (held_back if off else candidates).append(quote)
-    decision = plugins.select_carrier(request, candidates) if candidates else None
+    for quote in plugins.quote_rates(request, context):
+        enabled = context.enabled(request.integration_id, quote.area_code, quote.carrier_code)
+        (candidates if enabled else held_back).append(quote)
+    decision = plugins.select_carrier(request, candidates, context) if candidates else None
     if decision is not None:
-        order.carrier_code = decision.carrier_code
-        order.service_code = decision.service_code
-        order.review_reason = None
-        if order.status == OrderStatus.PENDING_REVIEW:
-            order.status = OrderStatus.AWAITING_SHIPMENT
-        summary.assigned[order.id] = decision.carrier_code
-        return
+        return decision
     if held_back:
         names = sorted({f"{q.carrier_code} ({q.area_code})" for q in held_back})
-        reason = f"no enabled carrier serves {_describe(request)}; could serve if enabled: {', '.join(names)}"
-    elif candidates:
-        reason = f"no carrier was chosen among {', '.join(sorted({q.carrier_code for q in candidates}))}"
-    else:
-        reason = f"no carrier serves {_describe(request)}"
-    _pending(order, reason, summary)
+        return f"no enabled carrier serves {_describe(request)}; could serve if enabled: {', '.join(names)}"
+    if candidates:
+        return f"no carrier was chosen among {', '.join(sorted({q.carrier_code for q in candidates}))}"
+    return f"no carrier serves {_describe(request)}"
+
+
+def _write(session: Session, summary: SelectionSummary, decisions: dict[int, CarrierDecision | str]) -> None:
+    """All decisions of a round in (at most) two executemany statements: assigned, pending."""
+    assigned = [
+        {"order_id": oid, "carrier": d.carrier_code, "service": d.service_code}
+        for oid, d in decisions.items()
+        if isinstance(d, CarrierDecision)
+    ]
+    pending = [{"order_id": oid, "reason": d} for oid, d in decisions.items() if isinstance(d, str)]
+    where = ORDERS.c.id == bindparam("order_id")
+    if assigned:
+        session.execute(
+            update(ORDERS)
+            .where(where)
+            .values(
+                carrier_code=bindparam("carrier"),
+                service_code=bindparam("service"),
+                review_reason=None,
+                status=OrderStatus.AWAITING_SHIPMENT,
+            ),
+            assigned,
+        )
+    if pending:
+        session.execute(
+            update(ORDERS)
+            .where(where)
+            .values(
+                status=OrderStatus.PENDING_REVIEW,
+                review_reason=bindparam("reason"),
+                carrier_code=None,
+                service_code=None,
+            ),
+            pending,
+        )
+    for oid, decision in decisions.items():
+        if isinstance(decision, CarrierDecision):
+            summary.assigned[oid] = decision.carrier_code
+        else:
+            summary.pending[oid] = decision
+
+
+def _expire_loaded(session: Session, ids: set[int]) -> None:
+    """Orders of these ids already loaded in the session re-read the written columns."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Order) and obj.id in ids:
+            session.expire(obj)
 
 
 def select_carriers(session: Session, plugins: PluginManager, order_ids: Iterable[int]) -> SelectionSummary:
-    """Assign carriers to the given orders (those that need one); flushes, does not commit."""
+    """Assign carriers to the given orders (those that need one); writes, does not commit.
+
+    A constant number of queries per round of :data:`CHUNK` orders: one read of the orders
+    with items and weights, one of the disabled carriers, one per plugin for its options
+    (``channelhub_carrier_options``), and one or two writes.
+    """
     summary = SelectionSummary()
     ids = sorted(set(order_ids))
+    if not ids:
+        return summary
+    session.flush()
+    context: CarrierContext | None = None
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        orders = list(
-            session.scalars(select(Order).where(Order.id.in_(chunk)).options(selectinload(Order.items)))
-        )
-        eligible = [
-            o
-            for o in orders
-            if o.fulfilment == Fulfilment.MFN and o.status in SELECTABLE and o.carrier_code is None
-        ]
-        summary.skipped.extend(o.id for o in orders if o not in eligible)
-        if not eligible:
+        orders = _candidates(session, chunk)
+        summary.skipped.extend(i for i in chunk if i not in orders)
+        if not orders:
             continue
-        weights, by_sku = _product_weights(session, eligible)
-        disabled = _disabled(session, {o.integration_id for o in eligible})
-        for order in eligible:
-            problem = _address_problem(order)
+        integration_ids = {o.integration_id for o in orders.values()}
+        if context is None or not integration_ids <= context.options.keys():
+            context = load_context(session, plugins, integration_ids)
+        decisions: dict[int, CarrierDecision | str] = {}
+        for order in orders.values():
+            problem = _address_problem(order.country)
             if problem is not None:
-                _pending(order, problem, summary)
+                decisions[order.id] = problem
                 continue
             request = RateRequest(
                 order_id=order.id,
                 integration_id=order.integration_id,
-                destination=Destination(
-                    country_code=(order.ship_country or "").upper(),
-                    postal_code=order.ship_postal_code,
-                    state=order.ship_state,
-                ),
-                weight_kg=_weight(order, weights, by_sku),
-                order_total=Money(order.total, order.currency) if order.total is not None else None,
+                destination=Destination(order.country.upper(), order.postal_code, order.state),
+                weight_kg=order.weight_kg,
+                order_total=order.total,
                 ship_by=order.ship_by,
             )
-            _decide(plugins, order, request, disabled, summary)
-    session.flush()
+            decisions[order.id] = _decide(plugins, request, context)
+        _write(session, summary, decisions)
+        _expire_loaded(session, set(decisions))
     return summary

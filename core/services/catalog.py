@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, FromClause, Select, and_, func, insert, li
 from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
+from core.db.members import member_of
 from core.db.models import (
     Listing,
     Order,
@@ -85,9 +86,7 @@ def product_ids_for(session: Session, skus: set[str], titles: dict[str, str | No
     """Hub product ids by SKU, creating products first seen on an order or listing (stock unknown)."""
     if not skus:
         return {}
-    known: dict[str, int] = {}
-    for batch in chunked(sorted(skus)):
-        known.update(session.execute(select(Product.sku, Product.id).where(Product.sku.in_(batch))).all())
+    known = dict(session.execute(select(Product.sku, Product.id).where(member_of(Product.sku, skus))).all())
     missing = skus - known.keys()
     if missing:
         now = utcnow()
@@ -98,27 +97,28 @@ def product_ids_for(session: Session, skus: set[str], titles: dict[str, str | No
                 for sku in sorted(missing)
             ],
         )
-        for batch in chunked(sorted(missing)):
-            known.update(session.execute(select(Product.sku, Product.id).where(Product.sku.in_(batch))).all())
+        known.update(
+            session.execute(select(Product.sku, Product.id).where(member_of(Product.sku, missing))).all()
+        )
     return known
 
 
 def committed_units(session: Session, product_ids: Iterable[int]) -> dict[int, int]:
     """Units of each product on unshipped MFN orders of every integration."""
-    committed: dict[int, int] = {}
-    for batch in chunked(sorted(set(product_ids))):
-        rows = session.execute(
-            select(OrderItem.product_id, func.sum(OrderItem.quantity))
-            .join(Order, Order.id == OrderItem.order_id)
-            .where(
-                OrderItem.product_id.in_(batch),
-                Order.status.in_(UNSHIPPED),
-                Order.fulfilment == Fulfilment.MFN,
-            )
-            .group_by(OrderItem.product_id)
+    ids = sorted(set(product_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(OrderItem.product_id, func.sum(OrderItem.quantity))
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(
+            member_of(OrderItem.product_id, ids),
+            Order.status.in_(UNSHIPPED),
+            Order.fulfilment == Fulfilment.MFN,
         )
-        committed.update({pid: int(units) for pid, units in rows if pid is not None})
-    return committed
+        .group_by(OrderItem.product_id)
+    )
+    return {pid: int(units) for pid, units in rows if pid is not None}
 
 
 def available(on_hand: int | None, committed: int) -> int | None:
@@ -458,7 +458,7 @@ def set_price(
     product = get_product(session, sku)
     query = select(Listing).where(Listing.product_id == product.id)
     if integration_ids is not None:
-        query = query.where(Listing.integration_id.in_(list(integration_ids)))
+        query = query.where(member_of(Listing.integration_id, list(integration_ids)))
     listings = list(session.scalars(query))
     if not listings:
         raise NotFoundError(f"product {sku!r} is not listed on any integration to price")

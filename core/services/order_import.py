@@ -17,18 +17,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, text, update
+from sqlalchemy import Table, select, text, update
 from sqlalchemy.orm import Session
 
+from core.db import bulk
 from core.db.base import utcnow
+from core.db.members import member_of
 from core.db.models import Order, OrderItem, OrderStatus
 from core.db.session import dialect_insert
 from core.dto import ChannelOrder, ChannelOrderStatus, Fulfilment, Money, RecordFailure
 from core.errors import InputError
 from core.services.catalog import UNSHIPPED, enqueue_quantities, product_ids_for, ship_units
 
+ORDERS = cast(Table, Order.__table__)
 ORDER_ITEMS = cast(Table, OrderItem.__table__)
 """Core (not ORM) inserts: the bulk path without per-row ORM bookkeeping."""
+
+STAGING = "orders_staging"
+"""PostgreSQL temporary table (per connection, emptied at commit) the orders are COPYed into."""
 
 _NEW_STATUS = {
     ChannelOrderStatus.PENDING: OrderStatus.AWAITING_PAYMENT,
@@ -130,15 +136,29 @@ def item_rows(order: ChannelOrder) -> list[dict[str, Any]]:
     return rows
 
 
-def refresh_statistics(session: Session) -> None:
-    """Let PostgreSQL's planner see how big the order tables have grown.
+ANALYZE_AFTER = 10_000
+"""Orders a run must have created before it checks whether the planner's statistics are stale."""
+
+
+def refresh_statistics(session: Session, created: int) -> bool:
+    """Let PostgreSQL's planner see how big the order tables have grown, if it does not yet.
 
     During a first import the tables grow from empty faster than autovacuum re-analyses
-    them; with stale statistics the planner scans every order of the integration for each
-    batch's look-up, and the import slows down quadratically. SQLite needs nothing.
+    them, and with stale statistics the planner picks scans that slow the import down
+    quadratically. The check is the planner's own row estimate (``pg_class.reltuples``): if
+    it counts fewer orders than this run alone created, one ANALYZE; otherwise nothing, so
+    ten integrations imported one after another analyse once, not once each. SQLite needs
+    nothing. Returns whether it analysed.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("ANALYZE orders, order_items"))
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    estimate = session.scalar(
+        text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:t)"), {"t": ORDERS.name}
+    )
+    if estimate is not None and estimate >= created:
+        return False
+    session.execute(text("ANALYZE orders, order_items"))
+    return True
 
 
 def upsert_orders(session: Session, integration_id: int, orders: Sequence[ChannelOrder]) -> ImportResult:
@@ -157,41 +177,11 @@ def upsert_orders(session: Session, integration_id: int, orders: Sequence[Channe
     if not valid:
         return result
 
-    existing = {
-        row.channel_order_id: row
-        for row in session.execute(
-            select(
-                Order.id,
-                Order.channel_order_id,
-                Order.status,
-                Order.channel_status,
-                Order.channel_updated_at,
-                Order.ship_by,
-            ).where(Order.integration_id == integration_id, Order.channel_order_id.in_(valid))
-        )
-    }
-    fresh = [key for key in valid if key not in existing]
+    now = utcnow()
+    stamped = [{**row, "imported_at": now, "updated_at": now} for _, row, _ in valid.values()]
+    inserted = _insert_new(session, stamped)
     touched_products: set[int] = set()
-    if fresh:
-        now = utcnow()
-        rows = [{**valid[key][1], "imported_at": now, "updated_at": now} for key in fresh]
-        # executemany without RETURNING is the fast path on both drivers; the ids of the rows
-        # this batch created come back in one query afterwards.
-        session.execute(
-            dialect_insert(session, Order.__table__).on_conflict_do_nothing(
-                index_elements=["integration_id", "channel_order_id"]
-            ),
-            rows,
-        )
-        inserted = dict(
-            session.execute(
-                select(Order.channel_order_id, Order.id).where(
-                    Order.integration_id == integration_id,
-                    Order.channel_order_id.in_(fresh),
-                    Order.imported_at == now,
-                )
-            ).all()
-        )
+    if inserted:
         skus = {item["sku"] for key in inserted for item in valid[key][2]}
         titles = {item["sku"]: item["title"] for key in inserted for item in valid[key][2]}
         ids = product_ids_for(session, skus, titles)
@@ -201,15 +191,34 @@ def upsert_orders(session: Session, integration_id: int, orders: Sequence[Channe
             for item in valid[key][2]
         ]
         if items:
-            session.execute(insert(ORDER_ITEMS), items)
+            columns = list(items[0])
+            bulk.insert_rows(session, ORDER_ITEMS, columns, ([i[c] for c in columns] for i in items))
         for key, order_id in inserted.items():
             status = valid[key][1]["status"]
             if status in UNSHIPPED and valid[key][0].fulfilment is Fulfilment.MFN:
                 result.new_unshipped.append(order_id)
                 touched_products.update(ids[i["sku"]] for i in valid[key][2] if i["sku"] in ids)
         result.created = len(inserted)
-        result.unchanged += len(fresh) - len(inserted)  # another importer won the race
 
+    known = [key for key in valid if key not in inserted]
+    existing = (
+        {
+            row.channel_order_id: row
+            for row in session.execute(
+                select(
+                    Order.id,
+                    Order.channel_order_id,
+                    Order.status,
+                    Order.channel_status,
+                    Order.channel_updated_at,
+                    Order.ship_by,
+                ).where(Order.integration_id == integration_id, member_of(Order.channel_order_id, known))
+            )
+        }
+        if known
+        else {}
+    )
+    result.unchanged += len(known) - len(existing)  # cannot happen unless deleted meanwhile
     for key, row in existing.items():
         changed = _apply_channel_change(session, row, valid[key][1], touched_products)
         if changed:
@@ -218,6 +227,46 @@ def upsert_orders(session: Session, integration_id: int, orders: Sequence[Channe
             result.unchanged += 1
     enqueue_quantities(session, touched_products)
     return result
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert the orders not stored yet; ids of the ones this call created, by channel order id.
+
+    One statement whatever the batch size, and no look-up before or after: the unique key
+    (integration, channel order id) decides, and RETURNING names the rows that went in. On
+    PostgreSQL the rows are COPYed into a temporary staging table first (COPY is the
+    database's fastest way in) and moved with one ``INSERT ... SELECT ... ON CONFLICT DO
+    NOTHING RETURNING``; elsewhere one executemany of the same INSERT with RETURNING. The
+    columns are whatever :func:`order_row` produced, so the write path follows the model.
+    """
+    if not rows:
+        return {}
+    columns = list(rows[0])
+    if session.get_bind().dialect.name != "postgresql":
+        statement = (
+            dialect_insert(session, ORDERS)
+            .on_conflict_do_nothing(index_elements=["integration_id", "channel_order_id"])
+            .returning(ORDERS.c.channel_order_id, ORDERS.c.id)
+        )
+        created: dict[str, int] = dict(session.execute(statement, rows).all())
+        return created
+    names = ", ".join(ORDERS.c[c].name for c in columns)
+    session.execute(
+        text(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING} ON COMMIT DELETE ROWS "  # noqa: S608 (metadata names)
+            f"AS SELECT * FROM {ORDERS.name} WITH NO DATA"
+        )
+    )
+    bulk.insert_rows(session, ORDERS, columns, ([row[c] for c in columns] for row in rows), into=STAGING)
+    moved = session.execute(
+        text(
+            f"INSERT INTO {ORDERS.name} ({names}) SELECT {names} FROM {STAGING} "  # noqa: S608
+            "ON CONFLICT (integration_id, channel_order_id) DO NOTHING RETURNING channel_order_id, id"
+        )
+    )
+    found: dict[str, int] = dict(moved.all())
+    session.execute(text(f"DELETE FROM {STAGING}"))  # noqa: S608 (a next batch may share the transaction)
+    return found
 
 
 def _apply_channel_change(session: Session, row: Any, mapped: dict[str, Any], touched: set[int]) -> bool:

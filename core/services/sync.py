@@ -33,6 +33,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.base import utcnow
+from core.db.members import member_of
 from core.db.models import (
     Integration,
     IntegrationStatus,
@@ -41,7 +42,6 @@ from core.db.models import (
     Listing,
     Order,
     OrderStatus,
-    OutboxEntry,
     OutboxKind,
     OutboxState,
     Shipment,
@@ -55,6 +55,7 @@ from core.dto import (
     InventoryLevel,
     Money,
     PriceUpdate,
+    PushResult,
     QuantityUpdate,
     RecordFailure,
 )
@@ -67,6 +68,7 @@ from core.services import (
     catalog,
     integrations,
     order_import,
+    outbox_push,
     quarantine,
     stream_lock,
 )
@@ -81,6 +83,9 @@ STREAMS: dict[str, timedelta] = {name: timedelta(minutes=m) for name, m in STREA
 
 ORDER_BATCH = 1_000
 """Orders committed per transaction: big enough for bulk speed, small enough for flat memory."""
+
+PREFETCH_PAGES = 20
+"""Pages read ahead while a batch is written: a whole batch at 50+ orders a page (Amazon: 100)."""
 
 Progress = Callable[[str, int], None]
 """Called with (what, how many more) as a stream advances, e.g. to move a progress bar."""
@@ -355,10 +360,10 @@ def _orders(
     pending: list[ChannelOrder] = []
     failures: list[RecordFailure] = []
     last_cursor = saved = cursor
-    analysed_at = ORDER_BATCH  # re-analyse each time the import doubles the rows it created
+    analysed = False  # statistics refreshed at most once per run, and only if the planner is behind
 
     def flush(page_cursor: str | None) -> None:
-        nonlocal analysed_at, saved
+        nonlocal analysed, saved
         with runner.sessions() as session:
             runner.fence(session)
             written = quarantine.take_orders(session, integration.id, pending, failures, page_cursor)
@@ -370,10 +375,10 @@ def _orders(
                 after_orders(session, result.new_unshipped)
                 session.commit()
         runner.run.add("created", result.created)
-        if runner.run.counts["created"] >= analysed_at:
-            analysed_at *= 2
+        if not analysed and runner.run.counts["created"] >= order_import.ANALYZE_AFTER:
+            analysed = True
             with runner.sessions() as session:
-                order_import.refresh_statistics(session)
+                order_import.refresh_statistics(session, runner.run.counts["created"])
                 session.commit()
         runner.run.add("updated", result.updated)
         runner.run.add("unchanged", result.unchanged)
@@ -385,7 +390,7 @@ def _orders(
         saved = page_cursor
 
     _retry_quarantined(runner, connector, after_orders)
-    pages = prefetched(connector.fetch_orders(cursor, since=since))
+    pages = prefetched(connector.fetch_orders(cursor, since=since), depth=PREFETCH_PAGES)
     for page in pages:
         pending.extend(page.orders)
         failures.extend(page.failures)
@@ -440,7 +445,9 @@ def _upsert_listings(
     existing = {
         listing.channel_sku: listing
         for listing in session.scalars(
-            select(Listing).where(Listing.integration_id == integration_id, Listing.channel_sku.in_(skus))
+            select(Listing).where(
+                Listing.integration_id == integration_id, member_of(Listing.channel_sku, skus)
+            )
         )
     }
     now = utcnow()
@@ -557,85 +564,136 @@ def _outbound(runner: _Runner, connector: Any, _after: object) -> None:
         _push(runner, connector, kind)
 
 
-def _claim_outbox(runner: _Runner, kind: OutboxKind) -> dict[str, list[OutboxEntry]]:
-    """Rows to send, grouped per SKU in id order; marked SENDING in their own commit.
+def _push(runner: _Runner, connector: Any, kind: OutboxKind) -> None:
+    """Send the claimed outbox rows of one kind, one feed-sized chunk at a time.
 
-    Rows left SENDING by a worker that died are included again: quantities and prices are
-    absolute values, so re-sending the latest one is harmless, and coalescing on the newest
-    row per SKU means an older value can never overtake a newer one.
+    Each chunk's verdicts are written in bulk and committed with a lease renewal before the
+    next chunk goes out. If the push fails half-way, the rows not yet answered go back to
+    PENDING (see ``outbox_push``). If our lease was lost they stay SENDING: a new owner may
+    have claimed them already, and the next claim takes SENDING rows anyway.
+    """
+    integration_id = runner.integration.id
+    with runner.sessions() as session:
+        runner.fence(session)
+        claimed = outbox_push.claim(session, integration_id, kind)
+        runner.commit_batch(session)
+    if not claimed.latest:
+        return
+    try:
+        for chunk in outbox_push.chunks(claimed.latest):
+            if kind is OutboxKind.QUANTITY:
+                _push_quantity_chunk(runner, connector, claimed, chunk)
+            else:
+                _push_price_chunk(runner, connector, claimed, chunk)
+    except LockLost:
+        raise  # the rows may be the new owner's claim now; left SENDING, they are claimed again
+    except BaseException:
+        with runner.sessions() as session:
+            outbox_push.release(session, integration_id, kind)
+            session.commit()
+        raise
+
+
+def _push_quantity_chunk(
+    runner: _Runner, connector: Any, claimed: outbox_push.Claim, chunk: list[str]
+) -> None:
+    """Send one chunk's quantities, computed now from committed data (issue 15 item 4).
+
+    The value queued with a row is ignored: ``catalog.quantities_to_push`` decides what each
+    SKU gets (or why it gets nothing) at the moment of the push. Skipped rows are DONE with
+    their reason; accepted rows record the quantity actually sent, for ``products show``.
     """
     with runner.sessions() as session:
-        rows = session.scalars(
-            select(OutboxEntry)
-            .where(
-                OutboxEntry.integration_id == runner.integration.id,
-                OutboxEntry.kind == kind,
-                OutboxEntry.state.in_((OutboxState.PENDING, OutboxState.SENDING)),
-            )
-            .order_by(OutboxEntry.id)
-        ).all()
-        groups: dict[str, list[OutboxEntry]] = {}
-        for row in rows:
-            groups.setdefault(row.sku, []).append(row)
-            row.state = OutboxState.SENDING
-            row.attempts += 1
-        runner.commit_batch(session)
-        for row in rows:
-            session.expunge(row)
-    return groups
-
-
-def _push(runner: _Runner, connector: Any, kind: OutboxKind) -> None:
-    groups = _claim_outbox(runner, kind)
-    if not groups:
-        return
+        due = catalog.quantities_to_push(session, runner.integration.id, chunk)
+    sent = {sku: q.quantity for sku, q in due.items() if q.quantity is not None}
+    skipped: dict[str, list[str]] = {}
+    for sku, q in due.items():
+        if q.quantity is None:
+            skipped.setdefault(q.reason, []).append(sku)
     runner.keeper.check()  # a push is a write too: never after our stream was taken over
-    skipped: dict[str, str] = {}
-    if kind is OutboxKind.QUANTITY:
-        # Computed now, from committed data, not when the rows were queued (issue 15 item 4).
-        with runner.sessions() as session:
-            due = catalog.quantities_to_push(session, runner.integration.id, list(groups))
-        quantities = {sku: q.quantity for sku, q in due.items() if q.quantity is not None}
-        skipped = {sku: q.reason for sku, q in due.items() if q.quantity is None}
-        result = connector.push_quantities([QuantityUpdate(sku, qty) for sku, qty in quantities.items()])
-    else:
-        latest = {sku: rows[-1] for sku, rows in groups.items()}  # FBA prices are ours to set
-        updates = [
-            PriceUpdate(sku, Money(row.price, row.currency or ""))
-            for sku, row in latest.items()
-            if row.price is not None
-        ]
-        result = connector.push_prices(updates)
-    verdicts = {r.sku: r for r in result.results}
+    result = (
+        connector.push_quantities([QuantityUpdate(sku, qty) for sku, qty in sent.items()]) if sent else None
+    )
     with runner.sessions() as session:
-        now = utcnow()
-        for sku, rows in groups.items():
-            ids = [row.id for row in rows]
-            verdict = verdicts.get(sku)
-            if sku in skipped:
-                values: dict[str, Any] = {"state": OutboxState.DONE, "last_error": skipped[sku]}
-            elif verdict is None:
-                values = {
-                    "state": OutboxState.PENDING,
-                    "last_error": "no result from the channel; will resend",
-                }
-            elif verdict.ok:
-                values = {"state": OutboxState.DONE, "sent_at": now, "submission_id": result.submission_id}
-            else:
-                values = {
-                    "state": OutboxState.FAILED,
-                    "last_error": verdict.message,
-                    "submission_id": result.submission_id,
-                }
-                runner.record_failures(
-                    session, [RecordFailure(sku, f"{kind.value} rejected: {verdict.message}")]
-                )
-            if kind is OutboxKind.QUANTITY and sku not in skipped:
-                values["quantity"] = quantities[sku]  # the value actually sent, for `products show`
-            session.execute(update(OutboxEntry).where(OutboxEntry.id.in_(ids)).values(**values))
-            runner.run.add(f"{kind.value}_{values['state'].value}")
+        runner.fence(session)
+        for reason, skus in skipped.items():
+            outbox_push.mark(session, claimed.row_ids(skus), state=OutboxState.DONE, last_error=reason)
+            runner.run.add(f"{OutboxKind.QUANTITY.value}_{OutboxState.DONE.value}", len(skus))
+        if result is not None:
+            accepted = _write_verdicts(runner, session, OutboxKind.QUANTITY, claimed, list(sent), result)
+            outbox_push.mark_sent(
+                session,
+                [(row_id, sent[sku]) for sku in accepted for row_id in claimed.row_ids([sku])],
+                submission_id=result.submission_id,
+                sent_at=utcnow(),
+            )
         runner.commit_batch(session)
-    runner.progress("outbound", len(groups))
+    runner.progress("outbound", len(chunk))
+
+
+def _push_price_chunk(runner: _Runner, connector: Any, claimed: outbox_push.Claim, chunk: list[str]) -> None:
+    """Send one chunk's newest queued prices (FBA prices are ours to set, unlike their stock)."""
+    latest = claimed.latest
+    runner.keeper.check()  # a push is a write too: never after our stream was taken over
+    result = connector.push_prices(
+        [
+            PriceUpdate(sku, Money(value.price, value.currency or ""))
+            for sku in chunk
+            if (value := latest[sku]).price is not None
+        ]
+    )
+    with runner.sessions() as session:
+        runner.fence(session)
+        accepted = _write_verdicts(runner, session, OutboxKind.PRICE, claimed, chunk, result)
+        outbox_push.mark(
+            session,
+            claimed.row_ids(accepted),
+            state=OutboxState.DONE,
+            sent_at=utcnow(),
+            submission_id=result.submission_id,
+        )
+        runner.commit_batch(session)
+    runner.progress("outbound", len(chunk))
+
+
+def _write_verdicts(
+    runner: _Runner,
+    session: Session,
+    kind: OutboxKind,
+    claimed: outbox_push.Claim,
+    skus: list[str],
+    result: PushResult,
+) -> list[str]:
+    """Write the rejected and unanswered rows of a pushed chunk in bulk; return the accepted SKUs.
+
+    The caller marks the accepted ones (what it records on them depends on the kind).
+    """
+    verdicts = {r.sku: r for r in result.results}
+    done = [sku for sku in skus if (v := verdicts.get(sku)) is not None and v.ok]
+    unanswered = [sku for sku in skus if sku not in verdicts]
+    rejected = [verdicts[sku] for sku in skus if sku in verdicts and not verdicts[sku].ok]
+    outbox_push.mark(
+        session,
+        claimed.row_ids(unanswered),
+        state=OutboxState.PENDING,
+        last_error="no result from the channel; will resend",
+    )
+    outbox_push.mark_failed(
+        session,
+        [(row_id, v.message) for v in rejected for row_id in claimed.row_ids([v.sku])],
+        result.submission_id,
+    )
+    runner.record_failures(
+        session, [RecordFailure(v.sku, f"{kind.value} rejected: {v.message}") for v in rejected]
+    )
+    for state, count in (
+        (OutboxState.DONE, len(done)),
+        (OutboxState.PENDING, len(unanswered)),
+        (OutboxState.FAILED, len(rejected)),
+    ):
+        if count:
+            runner.run.add(f"{kind.value}_{state.value}", count)
+    return done
 
 
 STREAM_FUNCTIONS: dict[str, Callable[[_Runner, Any, Any], None]] = {

@@ -8,11 +8,15 @@ Usage::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
-from core.dto import CarrierDecision, Money, RateQuote, RateRequest
+from sqlalchemy import Engine, event
+
+from core.dto import CarrierContext, CarrierDecision, Money, RateQuote, RateRequest
 from core.plugins import PluginManager
 from core.testing.harness import CarrierHarness
 from core.testing.suite import build_suite, check, contract, fail, no_failures, single_plugin_manager
@@ -27,10 +31,27 @@ def _carriers(h: CarrierHarness, name: str) -> tuple[PluginManager, dict[str, Ca
     return manager, carriers
 
 
-def _quotes(manager: PluginManager, request: RateRequest, name: str) -> list[RateQuote]:
-    quotes = manager.quote_rates(request)
+def _quotes(
+    manager: PluginManager, request: RateRequest, name: str, context: CarrierContext | None = None
+) -> list[RateQuote]:
+    quotes = manager.quote_rates(request, context or CarrierContext())
     no_failures(manager, name)
     return quotes
+
+
+@contextmanager
+def _no_database(name: str) -> Iterator[list[str]]:
+    """Record any engine connection opened meanwhile (carrier hooks get what they need as arguments)."""
+    opened: list[str] = []
+
+    def record(connection: Any) -> None:
+        opened.append(str(connection.engine.url.render_as_string(hide_password=True)))
+
+    event.listen(Engine, "engine_connect", record)
+    try:
+        yield opened
+    finally:
+        event.remove(Engine, "engine_connect", record)
 
 
 class CarrierConformance:
@@ -170,7 +191,7 @@ class CarrierConformance:
             quotes = _quotes(manager, request, name)
             for subset in subsets:
                 candidates = subset(quotes)
-                decision = manager.select_carrier(request, candidates)
+                decision = manager.select_carrier(request, candidates, h.context())
                 if decision is None:
                     continue
                 decided += 1
@@ -189,6 +210,24 @@ class CarrierConformance:
                 )
         check(decided, name, "select_carrier never decided for harness.requests(): return a CarrierDecision")
 
+    @contract("no_database_per_order")
+    def test_no_database_per_order(self, channelhub_harness: CarrierHarness) -> None:
+        """quote_rates and select_carrier use their arguments only: no connection per order."""
+        h, name = channelhub_harness, "no_database_per_order"
+        manager, _ = _carriers(h, name)
+        context = h.context()
+        with _no_database(name) as opened:
+            for request in h.requests():
+                quotes = _quotes(manager, request, name, context)
+                manager.select_carrier(request, quotes, context)
+        check(
+            not opened,
+            name,
+            f"a carrier hook opened a database connection ({opened[0] if opened else ''}): load "
+            "per-integration options once per batch in channelhub_carrier_options(session, "
+            "integration_ids) and read them from context.option(...) in the hooks",
+        )
+
     @contract("no_candidates")
     def test_no_candidates(self, channelhub_harness: CarrierHarness) -> None:
         """With no candidates select_carrier returns None (the order goes to Pending review)."""
@@ -196,7 +235,7 @@ class CarrierConformance:
         manager, _ = _carriers(h, name)
         for request in h.requests():
             try:
-                decision = manager.select_carrier(request, [])
+                decision = manager.select_carrier(request, [], h.context())
             except Exception as exc:
                 fail(name, f"select_carrier(request, []) raised {type(exc).__name__}: {exc}; return None")
             check(decision is None, name, f"select_carrier(request, []) returned {decision!r}, expected None")

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from core.crypto import Secrets
-from core.dto import PriceRuleSpec, PricingInput, RateRequest
+from core.dto import CarrierContext, PriceRuleSpec, PricingInput, RateRequest
 from core.types import ChannelType, ConnectorContext
 
 
@@ -135,6 +135,11 @@ class CarrierHarness(_Lifecycle, ABC):
     @abstractmethod
     def requests(self) -> Sequence[RateRequest]:
         """Orders your carriers can ship (each must get at least one quote)."""
+
+    def context(self) -> CarrierContext:
+        """The context the hooks get for :meth:`requests`: what your ``channelhub_carrier_options``
+        would load (e.g. a strategy per integration). Default: empty (every option at its default)."""
+        return CarrierContext()
 
     def unserved_request(self) -> RateRequest:
         """An order none of your carriers serves (it must get no quote)."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.db.members import member_of
 from core.db.models import Integration, Order, OrderStatus
 from core.dto import Destination
 from core.errors import InputError, NotFoundError
@@ -50,7 +51,7 @@ def pending_orders(
         .order_by(Order.ship_by, Order.id)
     )
     if integration_ids is not None:
-        query = query.where(Order.integration_id.in_(integration_ids))
+        query = query.where(member_of(Order.integration_id, integration_ids))
     result = []
     disabled: dict[int, set[tuple[str, str]]] = {}
     for order, alias in session.execute(query):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.db.members import member_of
 from core.db.models import Integration
-from core.db.session import get_engine
 from core.errors import NotFoundError
 from plugins.bigbuy_mip.models import CarrierStrategy, IntegrationOptions
 
@@ -40,12 +42,11 @@ def set_strategy(session: Session, integration_id: int, strategy: CarrierStrateg
     return options
 
 
-def strategy_for(integration_id: int) -> CarrierStrategy:
-    """The integration's carrier strategy, read on its own connection (the hook has no session)."""
-    with get_engine().connect() as connection:
-        value = connection.scalar(
-            select(IntegrationOptions.carrier_strategy).where(
-                IntegrationOptions.integration_id == integration_id
-            )
+def strategies(session: Session, integration_ids: Sequence[int]) -> dict[int, CarrierStrategy]:
+    """The stored carrier strategy of each integration that has one (others: cheapest)."""
+    rows = session.execute(
+        select(IntegrationOptions.integration_id, IntegrationOptions.carrier_strategy).where(
+            member_of(IntegrationOptions.integration_id, integration_ids)
         )
-    return CarrierStrategy(value) if value else CarrierStrategy.CHEAPEST
+    )
+    return {integration_id: CarrierStrategy(value) for integration_id, value in rows if value}

@@ -10,14 +10,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
-from core.dto import CarrierDecision, Destination, PriceRuleSpec, RateQuote, RateRequest
+from core.dto import CarrierContext, CarrierDecision, Destination, PriceRuleSpec, RateQuote, RateRequest
 from core.hookspecs import hookimpl
 from core.types import Carrier, CliGroup, MigrationLocation, PriceFormula, PriceRuleType
 from plugins.bigbuy_mip import pricing
 from plugins.bigbuy_mip.catalogue import get_catalogue
 from plugins.bigbuy_mip.models import CarrierStrategy
-from plugins.bigbuy_mip.options import strategy_for
+from plugins.bigbuy_mip.options import strategies
 
 BRANCH = "bigbuy_mip"
 
@@ -25,6 +26,18 @@ BRANCH = "bigbuy_mip"
 @hookimpl
 def channelhub_carriers() -> Iterator[Carrier]:
     yield from get_catalogue().registered_carriers()
+
+
+STRATEGY = "bigbuy_mip.carrier_strategy"
+"""The key of an integration's carrier strategy in the carrier hooks' ``CarrierContext``."""
+
+
+@hookimpl
+def channelhub_carrier_options(
+    session: Session, integration_ids: Sequence[int]
+) -> dict[int, dict[str, object]]:
+    """Each integration's carrier strategy, for a whole selection batch in one query."""
+    return {i: {STRATEGY: strategy} for i, strategy in strategies(session, integration_ids).items()}
 
 
 @hookimpl
@@ -46,12 +59,13 @@ def choose(candidates: Sequence[RateQuote], strategy: CarrierStrategy) -> RateQu
 
 @hookimpl
 def channelhub_select_carrier(
-    request: RateRequest, candidates: Sequence[RateQuote]
+    request: RateRequest, candidates: Sequence[RateQuote], context: CarrierContext
 ) -> CarrierDecision | None:
     ours = [q for q in candidates if q.carrier_code in get_catalogue().carriers]
     if not ours:
         return None
-    strategy = strategy_for(request.integration_id)
+    stored = context.option(request.integration_id, STRATEGY)
+    strategy = stored if isinstance(stored, CarrierStrategy) else CarrierStrategy.CHEAPEST
     best = choose(ours, strategy)
     return CarrierDecision(
         best.carrier_code,

@@ -28,6 +28,7 @@ from sqlalchemy import CursorResult, String, select, update
 from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
+from core.db.members import member_of
 from core.db.models import Integration, Order, Shipment, shipment_orders
 from core.errors import NotFoundError
 from core.logs import get_logger
@@ -124,7 +125,7 @@ def redact_order(
         CursorResult[Any],
         session.execute(
             update(LabelContact)
-            .where(LabelContact.shipment_id.in_([s.id for s in shipments]))
+            .where(member_of(LabelContact.shipment_id, [s.id for s in shipments]))
             .values(phone=_fit(text, LabelContact.__table__.c.phone), email=text)
             .execution_options(synchronize_session=False)
         ),
@@ -165,7 +166,7 @@ def redact_due(session: Session, plugins: PluginManager, as_of: datetime) -> int
         for order_id, shipment in session.execute(
             select(shipment_orders.c.order_id, Shipment)
             .join(Shipment, Shipment.id == shipment_orders.c.shipment_id)
-            .where(shipment_orders.c.order_id.in_(list(by_order)))
+            .where(member_of(shipment_orders.c.order_id, list(by_order)))
         ):
             by_order[order_id].append(shipment)
         for order in orders:

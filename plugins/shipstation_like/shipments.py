@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
+from core.db.members import member_of
 from core.db.models import Integration, NotifyState, Order, OrderItem, OrderStatus, Shipment
 from core.dto import Fulfilment
 from core.errors import InputError
@@ -68,7 +69,7 @@ def shipped_units(session: Session, item_ids: Sequence[int]) -> dict[int, int]:
     """Units of each order item already in a shipment."""
     rows = session.execute(
         select(ShipmentLine.order_item_id, func.sum(ShipmentLine.quantity))
-        .where(ShipmentLine.order_item_id.in_(list(item_ids)))
+        .where(member_of(ShipmentLine.order_item_id, list(item_ids)))
         .group_by(ShipmentLine.order_item_id)
     )
     return {item_id: int(units) for item_id, units in rows}
@@ -80,7 +81,7 @@ def _lock(session: Session, orders: Sequence[Order]) -> None:
     if orders:
         session.execute(
             select(Order)
-            .where(Order.id.in_([o.id for o in orders]))
+            .where(member_of(Order.id, [o.id for o in orders]))
             .order_by(Order.id)
             .with_for_update()
             .execution_options(populate_existing=True)
@@ -178,7 +179,7 @@ def _plan_notices(session: Session, shipment: Shipment, orders: Sequence[Order],
     notified = set(
         session.scalars(
             select(Notice.order_id).where(
-                Notice.order_id.in_([o.id for o in orders]), Notice.action == NoticeAction.NOTIFY
+                member_of(Notice.order_id, [o.id for o in orders]), Notice.action == NoticeAction.NOTIFY
             )
         )
     )

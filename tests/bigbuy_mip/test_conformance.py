@@ -5,17 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-import pytest
-
-from core.dto import Destination, Money, PriceRuleSpec, PricingInput, RateRequest
-from core.settings import Settings
+from core.dto import CarrierContext, Destination, Money, PriceRuleSpec, PricingInput, RateRequest
 from core.testing import CarrierHarness, PricingHarness, carrier_conformance, pricing_conformance
 from plugins.bigbuy_mip import plugin
-
-
-@pytest.fixture(autouse=True)
-def _database(migrated: Settings) -> None:
-    """select_carrier reads the integration's strategy from the database: give it one."""
+from plugins.bigbuy_mip.models import CarrierStrategy
 
 
 def request(country: str, postcode: str, weight: str = "1.2") -> RateRequest:
@@ -33,6 +26,9 @@ class BigBuyCarriers(CarrierHarness):
 
     def requests(self) -> Sequence[RateRequest]:
         return [request("ES", "28001"), request("FR", "75001"), request("DE", "10115", "4.5")]
+
+    def context(self) -> CarrierContext:
+        return CarrierContext(options={1: {plugin.STRATEGY: CarrierStrategy.FASTEST}})
 
     def unserved_request(self) -> RateRequest:
         return request("AQ", "0000")  # Antarctica: no area of the catalogue

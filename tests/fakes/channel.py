@@ -49,6 +49,7 @@ class FakeChannelState:
     rejected_skus: set[str] = field(default_factory=set)
     confirmations: list[ShipmentConfirmation] = field(default_factory=list)
     fail_after_pages: int | None = None
+    fail_after_pushes: int | None = None  # pushes answered before the channel goes away
     known_skus: set[str] | None = None  # when set, pushes for other SKUs are rejected as unknown
     throttled: bool = False  # every call raises ThrottledError, as after exhausted retries
     page_delay: float = 0.0  # seconds before each orders page, as at Amazon's searchOrders pace
@@ -107,6 +108,9 @@ class FakeConnector:
 
     def push_quantities(self, updates: Sequence[QuantityUpdate]) -> PushResult:
         _throttle_check()
+        answered = len(CHANNEL.quantity_pushes)
+        if CHANNEL.fail_after_pushes is not None and answered >= CHANNEL.fail_after_pushes:
+            raise TransientChannelError("fake channel went away mid-push")
         CHANNEL.quantity_pushes.append(list(updates))
         return PushResult(tuple(_verdict(u.sku) for u in updates))
 

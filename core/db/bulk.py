@@ -1,0 +1,78 @@
+"""Many rows into one table at the database's own speed: COPY on PostgreSQL, executemany on SQLite.
+
+SQLAlchemy's executemany builds a parameter dictionary per row in Python, which costs more
+than the database spends storing the row (200,000 outbox rows: ~20 s of Python for ~1 s of
+SQLite). Here rows are plain tuples, converted once per value by the column types' own bind
+processors (enums to their stored words, UTC datetimes, money), then handed to the driver in
+one go: psycopg's ``COPY ... FROM STDIN`` or sqlite3's C ``executemany``. Both run inside the
+session's transaction, so the rows commit or roll back with everything else.
+
+Column defaults are NOT applied: name every column the rows need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.orm import Session
+
+Processor = Callable[[Any], Any] | None
+
+
+def _converted(rows: Iterable[Sequence[Any]], processors: Sequence[Processor]) -> Iterator[Sequence[Any]]:
+    """Rows with each value converted for the driver; a value repeated from the row before
+    (the batch's timestamp, its integration, a state) is converted once, not once per row."""
+    if not any(processors):
+        yield from rows
+        return
+    last_in: list[Any] = [object()] * len(processors)
+    last_out: list[Any] = [None] * len(processors)
+    for row in rows:
+        out = []
+        for index, value in enumerate(row):
+            fn = processors[index]
+            if fn is None or value is None:
+                out.append(value)
+            elif value is last_in[index]:
+                out.append(last_out[index])
+            else:
+                last_in[index], last_out[index] = value, fn(value)
+                out.append(last_out[index])
+        yield out
+
+
+def insert_rows(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    into: str | None = None,
+) -> None:
+    """Insert ``rows`` (tuples in ``columns`` order) into ``table``, in the session's transaction.
+
+    ``into`` names another table of the same columns to write to instead (a staging table),
+    the values still converted by ``table``'s column types.
+    """
+    session.flush()  # the driver-level statement below does not autoflush pending ORM rows
+    connection = session.connection()
+    dialect = connection.dialect
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    values = _converted(rows, processors)
+    names = ", ".join(table.c[name].name for name in columns)  # names from our own metadata only
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    try:
+        if dialect.name == "postgresql":
+            with cursor.copy(f"COPY {into or table.name} ({names}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in columns)
+            statement = f"INSERT INTO {into or table.name} ({names}) VALUES ({marks})"  # noqa: S608 (metadata names)
+            cursor.executemany(statement, values)
+    finally:
+        cursor.close()
