@@ -43,10 +43,12 @@ def describe_token(token: ApiToken, user_name: str) -> dict[str, Any]:
 
 
 def _read_password(from_stdin: bool) -> str:
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    if not sys.stdin.isatty():
-        raise InputError("password", "give it on a terminal, or pipe it with --password-stdin")
+    """From a hidden prompt on a terminal; the first line of standard input otherwise."""
+    if from_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise InputError("password", "standard input held no password line")
+        return password
     value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     return value
 
@@ -56,7 +58,9 @@ def users_add(
     name: str = typer.Argument(..., help="Login name."),
     role: str = typer.Option(..., "--role", help="host, admin, operator or owner."),
     password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="Read the password from the first line of standard input."
+        False,
+        "--password-stdin",
+        help="Read the password from the first line of stdin (the default when stdin is no terminal).",
     ),
     as_json: bool = JSON,
 ) -> None:

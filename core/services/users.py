@@ -132,7 +132,10 @@ def create_token(session: Session, user_name: str, name: str) -> NewToken:
 
 def list_tokens(session: Session) -> list[tuple[ApiToken, str]]:
     """Every token with its user's name, newest last; revoked ones too."""
-    return list(session.execute(select(ApiToken, User.name).join(User).order_by(ApiToken.id)).tuples())
+    return [
+        (token, name)
+        for token, name in session.execute(select(ApiToken, User.name).join(User).order_by(ApiToken.id))
+    ]
 
 
 def revoke_token(session: Session, token_id: int) -> ApiToken:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from core.cli.users_cmd import describe_user
 from core.db.models import OrderStatus, User
 from core.db.session import session_factory
-from core.plugins import PluginManager, get_plugin_manager
+from core.plugins import PluginManager
 from core.services import (
     carriers,
     catalogue_import,
@@ -31,7 +31,7 @@ from core.services import (
 )
 from core.services.users import Permission
 from core.web import views
-from core.web.db import db_session
+from core.web.db import db_session, plugin_manager
 from core.web.json import ConventionJSONResponse
 from core.web.security import Caller, check_csrf, current_caller, require
 
@@ -42,10 +42,6 @@ router = APIRouter(
 )
 OFFSET = Query(0, ge=0, le=2**31 - 1)
 LIMIT = Query(50, ge=1, le=views.MAX_LIMIT)
-
-
-def plugin_manager() -> PluginManager:
-    return get_plugin_manager()
 
 
 DB = Depends(db_session)
@@ -326,8 +322,11 @@ def list_errors(include_closed: bool = False, _: Caller = READ, session: Session
 def retry_errors(
     body: ErrorRetry,
     _: Caller = Depends(require(Permission.ERRORS)),
+    session: Session = DB,
     plugins: PluginManager = PLUGINS,
 ) -> Any:
+    """Try quarantined records again now (orders are fetched again from the channel)."""
+    session.commit()  # the retry works in its own transactions; hold no lock meanwhile (SQLite)
     return asdict(quarantine.retry(session_factory(), plugins, body.ids))
 
 

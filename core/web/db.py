@@ -1,4 +1,5 @@
-"""One database session per request: committed when the handler returns, rolled back on error."""
+"""Per-request dependencies: a database session (committed when the handler returns, rolled back
+on error) and the plugin manager (tests override :func:`plugin_manager`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 from sqlalchemy.orm import Session
 
 from core.db.session import session_factory
+from core.plugins import PluginManager, get_plugin_manager
 
 
 def db_session() -> Iterator[Session]:
@@ -19,3 +21,7 @@ def db_session() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def plugin_manager() -> PluginManager:
+    return get_plugin_manager()

@@ -23,11 +23,11 @@ from core import __version__
 from core.db.models import OrderStatus
 from core.db.session import session_factory
 from core.errors import InputError
-from core.plugins import PluginManager, get_plugin_manager
+from core.plugins import PluginManager
 from core.services import carriers, catalogue_import, integrations, orders, pricing, quarantine, users
 from core.services.users import Permission
 from core.web import charts, views
-from core.web.db import db_session
+from core.web.db import db_session, plugin_manager
 from core.web.security import Caller, check_csrf, csrf_token, current_caller, require, sign_in, sign_out
 
 HERE = Path(__file__).parent
@@ -42,10 +42,6 @@ router = APIRouter(
 )
 DB = Depends(db_session)
 READ = Depends(current_caller)
-
-
-def plugin_manager() -> PluginManager:
-    return get_plugin_manager()
 
 
 PLUGINS = Depends(plugin_manager)
@@ -389,8 +385,12 @@ def errors_page(request: Request, caller: Caller = READ, session: Session = DB) 
 
 @router.post("/errors/{error_id}/retry")
 def errors_retry(
-    error_id: int, _: Caller = Depends(require(Permission.ERRORS)), plugins: PluginManager = PLUGINS
+    error_id: int,
+    _: Caller = Depends(require(Permission.ERRORS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
 ) -> Response:
+    session.commit()  # the retry works in its own transactions; hold no lock meanwhile (SQLite)
     quarantine.retry(session_factory(), plugins, [error_id])
     return back("/errors")
 
