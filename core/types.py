@@ -143,6 +143,14 @@ class ChannelType:
     ``settings_model`` validates the integration's options (history window, handling time...);
     ``credential_fields`` names what is stored encrypted; ``connector_factory`` builds a
     :class:`ChannelConnector` for one integration.
+
+    ``integrations add KEY`` offers one option per settings field and per credential, so any
+    installed channel can be connected without a command of its own. ``optional_credentials``
+    are stored encrypted too when given (e.g. an app's client id that has a default).
+    ``account_setting`` names the settings field that identifies the seller's account on the
+    channel (Amazon: ``seller_id``): a second integration of the same channel, marketplace and
+    account is refused, since it would import every order twice. Without it only the alias
+    tells integrations apart.
     """
 
     key: str
@@ -151,6 +159,8 @@ class ChannelType:
     settings_model: type[BaseModel]
     credential_fields: tuple[str, ...]
     connector_factory: Callable[[ConnectorContext], ChannelConnector]
+    optional_credentials: tuple[str, ...] = ()
+    account_setting: str | None = None
 
     def marketplace(self, code: str) -> Marketplace | None:
         wanted = code.upper()

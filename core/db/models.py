@@ -120,8 +120,17 @@ class Integration(Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     settings: Mapped[JSONDict]
     credentials_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    disabled_at: Mapped[datetime | None]
+    """Set while a person has switched it off: nothing syncs or is verified until enabled."""
+    removed_at: Mapped[datetime | None]
+    """Set when removed but kept for its orders (archived): credentials erased, never synced."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def active(self) -> bool:
+        """Neither disabled nor removed: the scheduler and ``sync run`` may use it."""
+        return self.disabled_at is None and self.removed_at is None
 
     def set_credentials(self, values: dict[str, str]) -> None:
         """Encrypt and store; the plain values never reach the database or a log."""

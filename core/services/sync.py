@@ -58,7 +58,7 @@ from core.dto import (
     QuantityUpdate,
     RecordFailure,
 )
-from core.errors import ChannelAuthError, InputError
+from core.errors import ChannelAuthError, ConfigError, InputError
 from core.logs import describe_error, get_logger
 from core.plugins import PluginManager
 from core.services import (
@@ -239,6 +239,8 @@ def run_stream(
     with sessions() as session:
         integration = integrations.get_integration(session, integration_id)
         session.expunge(integration)
+        if not integration.active:  # switched off after this run was queued
+            return StreamRun(integration.alias, stream, ran=False, error="integration disabled")
         if not stream_lock.claim(session, integration_id, stream, owner):
             return StreamRun(integration.alias, stream, ran=False, error="already running elsewhere")
         job = JobRun(
@@ -648,12 +650,24 @@ STREAM_FUNCTIONS: dict[str, Callable[[_Runner, Any, Any], None]] = {
 
 
 def syncable(session: Session, name: str | None = None) -> Iterator[Integration]:
-    """Integrations that sync: Live ones, and Error ones (slower, so they recover by themselves)."""
+    """Integrations that sync: Live ones, and Error ones (slower, so they recover by themselves);
+    never a disabled or removed one (naming one is refused with what to do)."""
     if name is not None:
-        yield integrations.find(session, name)
+        integration = integrations.find(session, name)
+        if integration.removed_at is not None:
+            raise ConfigError(f"{integration.alias} was removed; it is kept for its orders only")
+        if integration.disabled_at is not None:
+            raise ConfigError(
+                f"{integration.alias} is disabled: `channelhub integrations enable {integration.alias}` first"
+            )
+        yield integration
         return
     yield from session.scalars(
         select(Integration)
-        .where(Integration.status.in_((IntegrationStatus.LIVE, IntegrationStatus.ERROR)))
+        .where(
+            Integration.status.in_((IntegrationStatus.LIVE, IntegrationStatus.ERROR)),
+            Integration.disabled_at.is_(None),
+            Integration.removed_at.is_(None),
+        )
         .order_by(Integration.id)
     )

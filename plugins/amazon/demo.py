@@ -159,7 +159,8 @@ def _connect(sessions: Sessions, plugins: PluginManager, sandbox: RunningSandbox
             integration = integrations.add(
                 session,
                 plugins,
-                channel_key="amazon",
+                channel="amazon",
+                verify=False,
                 marketplace=market,
                 alias=f"amazon-{market.lower()}",
                 settings={
