@@ -69,6 +69,92 @@ def show_integration(name: str, _: Caller = READ, session: Session = DB) -> Any:
     return views.integration_record(session, name)
 
 
+class NewIntegration(BaseModel):
+    channel: str = Field(min_length=1, max_length=64)
+    alias: str = Field(min_length=1, max_length=100)
+    marketplace: str | None = Field(default=None, max_length=16)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    credentials: dict[str, str] = Field(default_factory=dict)
+    verify: bool = True
+
+
+class IntegrationChange(BaseModel):
+    settings: dict[str, Any] | None = None
+    credentials: dict[str, str] | None = None
+    verify: bool = True
+
+
+@router.get("/channel-types", tags=["integrations"])
+def channel_types(_: Caller = READ, plugins: PluginManager = PLUGINS) -> Any:
+    """Each installed channel type with its marketplaces, settings fields and credential names."""
+    return [asdict(t) for t in integrations.channel_types(plugins)]
+
+
+@router.post("/integrations", tags=["integrations"], status_code=201)
+def add_integration(
+    body: NewIntegration,
+    _: Caller = Depends(require(Permission.INTEGRATIONS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Any:
+    """Connect a marketplace: Live when the channel accepts the credentials (else 422, nothing kept)."""
+    integration = integrations.add(
+        session,
+        plugins,
+        body.channel,
+        body.alias,
+        body.settings,
+        body.credentials,
+        marketplace=body.marketplace,
+        verify=body.verify,
+    )
+    return views.integration_record(session, integration.alias)
+
+
+@router.patch("/integrations/{name}", tags=["integrations"])
+def update_integration(
+    name: str,
+    body: IntegrationChange,
+    _: Caller = Depends(require(Permission.INTEGRATIONS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Any:
+    """Change settings and/or credentials (merged over the stored ones), verified like an add."""
+    integration = integrations.update(
+        session, plugins, name, settings=body.settings, credentials=body.credentials, verify=body.verify
+    )
+    return views.integration_record(session, integration.alias)
+
+
+@router.post("/integrations/{name}/disable", tags=["integrations"])
+def disable_integration(
+    name: str, _: Caller = Depends(require(Permission.INTEGRATIONS)), session: Session = DB
+) -> Any:
+    """Stop syncing it (orders and listings stay) until it is enabled."""
+    return views.integration_record(session, integrations.disable(session, name).alias)
+
+
+@router.post("/integrations/{name}/enable", tags=["integrations"])
+def enable_integration(
+    name: str,
+    _: Caller = Depends(require(Permission.INTEGRATIONS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Any:
+    return views.integration_record(session, integrations.enable(session, plugins, name).alias)
+
+
+@router.delete("/integrations/{name}", tags=["integrations"])
+def remove_integration(
+    name: str,
+    keep_orders: bool = True,
+    _: Caller = Depends(require(Permission.INTEGRATIONS)),
+    session: Session = DB,
+) -> Any:
+    """Remove it; with orders (kept by default) it is archived for them instead of deleted."""
+    return asdict(integrations.remove(session, name, keep_orders=keep_orders))
+
+
 @router.post("/integrations/{name}/retry", tags=["integrations"])
 def retry_integration(
     name: str,

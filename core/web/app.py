@@ -14,7 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from core import __version__, crypto
-from core.errors import InputError, NotFoundError
+from core.errors import ChannelhubError, InputError, NotFoundError
+from core.services.integrations import VerificationFailed
 from core.web import api, pages
 from core.web.json import ConventionJSONResponse
 from core.web.security import LoginRequired
@@ -74,5 +75,21 @@ def create_app() -> FastAPI:
         if request.url.path.startswith("/api/"):
             return ConventionJSONResponse({"detail": str(exc)}, status_code=404)
         return pages.problem(request, str(exc), 404)
+
+    @app.exception_handler(VerificationFailed)
+    async def refused(request: Request, exc: VerificationFailed) -> Response:
+        if request.url.path.startswith("/api/"):
+            return ConventionJSONResponse(
+                {"detail": [{"loc": ["body", "credentials"], "msg": str(exc), "type": "value_error"}]},
+                status_code=422,
+            )
+        return pages.problem(request, str(exc), 422)
+
+    @app.exception_handler(ChannelhubError)
+    async def refused_otherwise(request: Request, exc: ChannelhubError) -> Response:
+        """A configuration or channel problem: one line, as the CLI prints it."""
+        if request.url.path.startswith("/api/"):
+            return ConventionJSONResponse({"detail": str(exc)}, status_code=409)
+        return pages.problem(request, str(exc), 409)
 
     return app

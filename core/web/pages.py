@@ -8,6 +8,7 @@ CSRF token (:func:`core.web.security.check_csrf`) on every post.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,18 +102,92 @@ def home() -> Response:
 
 # ---------------------------------------------------------------------- integrations
 @router.get("/integrations")
-def integrations_page(request: Request, caller: Caller = READ, session: Session = DB) -> Response:
-    return render(request, "integrations.html", caller, rows=views.integration_records(session))
+def integrations_page(
+    request: Request, caller: Caller = READ, session: Session = DB, plugins: PluginManager = PLUGINS
+) -> Response:
+    return render(
+        request,
+        "integrations.html",
+        caller,
+        rows=views.integration_records(session),
+        channel_types=integrations.channel_types(plugins),
+    )
 
 
-@router.post("/integrations/{name}/retry")
-def integrations_retry(
+def _prefixed(form: Mapping[str, Any], prefix: str) -> dict[str, str]:
+    return {
+        k.removeprefix(prefix): v
+        for k, v in form.items()
+        if k.startswith(prefix) and isinstance(v, str) and v.strip() != ""
+    }
+
+
+@router.post("/integrations/add")
+async def integrations_add(
+    request: Request,
+    _: Caller = Depends(require(Permission.INTEGRATIONS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    """The add form, built from the channel type's settings and credential fields."""
+    form = dict(await request.form())
+    channel = str(form.get("channel", ""))
+    info = next((t for t in integrations.channel_types(plugins) if t.key == channel), None)
+    if info is None:
+        raise InputError("channel", f"unknown channel type {channel!r}")
+    fields = {f.name: f for f in info.settings_fields}
+    settings = {
+        name: integrations.parse_setting(fields[name], text)
+        for name, text in _prefixed(form, "setting.").items()
+        if name in fields
+    }
+    integrations.add(
+        session,
+        plugins,
+        channel,
+        str(form.get("alias", "")),
+        settings,
+        _prefixed(form, "credential."),
+        marketplace=str(form.get("marketplace") or "") or None,
+    )
+    return back("/integrations")
+
+
+@router.post("/integrations/{name}/credentials")
+async def integrations_credentials(
+    request: Request,
     name: str,
     _: Caller = Depends(require(Permission.INTEGRATIONS)),
     session: Session = DB,
     plugins: PluginManager = PLUGINS,
 ) -> Response:
-    integrations.verify(session, integrations.find(session, name).id, plugins)
+    """New credentials (only the fields filled in change), verified before they are kept."""
+    integrations.update(
+        session, plugins, name, credentials=_prefixed(dict(await request.form()), "credential.")
+    )
+    return back("/integrations")
+
+
+@router.post("/integrations/{name}/{action}")
+def integrations_action(
+    name: str,
+    action: str,
+    keep_orders: bool = Form(True),
+    _: Caller = Depends(require(Permission.INTEGRATIONS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    """Retry (verify again), disable, enable or remove."""
+    if action == "retry":
+        integrations.verify(session, integrations.find(session, name).id, plugins)
+    elif action == "disable":
+        integrations.disable(session, name)
+    elif action == "enable":
+        integrations.enable(session, plugins, name)
+    elif action == "remove":
+        integrations.remove(session, name, keep_orders=keep_orders)
+    else:
+        raise InputError("action", "must be retry, disable, enable or remove")
     return back("/integrations")
 
 

@@ -18,6 +18,7 @@ from tests.web.conftest import Shop, bearer
 READS: list[tuple[str, str]] = [
     ("/api/v1/me", "/api/v1/me"),
     ("/api/v1/integrations", "/api/v1/integrations"),
+    ("/api/v1/channel-types", "/api/v1/channel-types"),
     ("/api/v1/integrations/{name}", "/api/v1/integrations/{alias}"),
     ("/api/v1/carriers", "/api/v1/carriers"),
     (
@@ -36,6 +37,29 @@ READS: list[tuple[str, str]] = [
 """(route path, a URL of it): anyone logged in may read."""
 
 WRITES: list[tuple[str, str, str, Permission, Any]] = [
+    (
+        "POST",
+        "/api/v1/integrations",
+        "/api/v1/integrations",
+        Permission.INTEGRATIONS,
+        {"channel": "fake", "alias": "fake-2", "credentials": {"api_key": "good-key-123"}},
+    ),
+    ("PATCH", "/api/v1/integrations/{name}", "/api/v1/integrations/{alias}", Permission.INTEGRATIONS, {}),
+    (
+        "POST",
+        "/api/v1/integrations/{name}/disable",
+        "/api/v1/integrations/{alias}/disable",
+        Permission.INTEGRATIONS,
+        None,
+    ),
+    (
+        "POST",
+        "/api/v1/integrations/{name}/enable",
+        "/api/v1/integrations/{alias}/enable",
+        Permission.INTEGRATIONS,
+        None,
+    ),
+    ("DELETE", "/api/v1/integrations/{name}", "/api/v1/integrations/{alias}", Permission.INTEGRATIONS, None),
     (
         "POST",
         "/api/v1/integrations/{name}/retry",

@@ -194,3 +194,38 @@ def test_catalogue_import_by_upload(client: TestClient, shop: Shop) -> None:
 def test_me_says_what_the_role_may_change(client: TestClient, shop: Shop) -> None:
     assert client.get("/api/v1/me", headers=bearer(shop, "host")).json()["may"] == ["carriers"]
     assert "users" in client.get("/api/v1/me", headers=bearer(shop, "owner")).json()["may"]
+
+
+def test_the_integration_lifecycle(client: TestClient, shop: Shop, session: Session) -> None:
+    owner = bearer(shop, "owner")
+    types = client.get("/api/v1/channel-types", headers=owner).json()
+    fake = next(t for t in types if t["key"] == "fake")
+    assert fake["credential_fields"] == ["api_key"] and fake["settings_fields"][0]["name"] == "history_days"
+    new = {"channel": "fake", "alias": "fake-de", "credentials": {"api_key": "good-key-123"}}
+    made = client.post("/api/v1/integrations", json=new, headers=owner)
+    assert made.status_code == 201 and made.json()["status"] == "live"
+    refused = client.post(
+        "/api/v1/integrations",
+        json={**new, "alias": "fake-fr", "credentials": {"api_key": "wrong"}},
+        headers=owner,
+    )
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"][-1] == "credentials"
+    assert client.get("/api/v1/integrations/fake-fr", headers=owner).status_code == 404  # nothing kept
+    bad = client.post(
+        "/api/v1/integrations", json={**new, "alias": "x", "settings": {"history_days": 99}}, headers=owner
+    )
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "history-days"
+    changed = client.patch(
+        "/api/v1/integrations/fake-de", json={"settings": {"history_days": 7}}, headers=owner
+    )
+    assert changed.json()["settings"]["history_days"] == 7
+    assert client.post("/api/v1/integrations/fake-de/disable", headers=owner).json()["disabled_at"]
+    assert client.post("/api/v1/integrations/fake-de/enable", headers=owner).json()["disabled_at"] is None
+    removal = client.delete("/api/v1/integrations/fake-de", headers=owner).json()
+    assert removal == {
+        "integration_id": made.json()["id"],
+        "alias": "fake-de",
+        "archived": False,
+        "orders_kept": 0,
+        "orders_deleted": 0,
+    }
