@@ -1,6 +1,6 @@
 """Integrations can be disabled, and removed while their orders are kept (archived).
 
-Revision ID: 0007_boundary2_integration_lifecycle
+Revision ID: 0007_boundary2_lifecycle
 Revises: 0006_stream_enqueued
 Create Date: 2026-12-01 22:00:00.000000
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_boundary2_integration_lifecycle"
+revision: str = "0007_boundary2_lifecycle"
 down_revision: str | Sequence[str] | None = "0006_stream_enqueued"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

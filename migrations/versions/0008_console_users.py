@@ -1,7 +1,7 @@
 """Console access: users (argon2 password hashes) and API tokens (SHA-256 hashes).
 
 Revision ID: 0008_console_users
-Revises: 0007_boundary2_integration_lifecycle
+Revises: 0007_boundary2_lifecycle
 Create Date: 2026-12-01 22:10:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_console_users"
-down_revision: str | Sequence[str] | None = "0007_boundary2_integration_lifecycle"
+down_revision: str | Sequence[str] | None = "0007_boundary2_lifecycle"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
