@@ -333,13 +333,18 @@ def preview_prices(
     integration_id: int,
     offset: int = OFFSET,
     limit: int = LIMIT,
+    count: bool = Query(False, description="Also count every change (prices the whole catalogue)."),
     _: Caller = READ,
     session: Session = DB,
     plugins: PluginManager = PLUGINS,
 ) -> Any:
-    """The diff rules would make (old price, new price, rule, floor flag), a page at a time."""
+    """The diff rules would make (old price, new price, rule, floor flag), a page at a time.
+
+    ``change_count`` is None unless ``count=true``: a page alone costs the same at any catalogue
+    size, the count prices every listing.
+    """
     try:
-        return views.preview_page(session, plugins, integration_id, offset, limit)
+        return views.preview_page(session, plugins, integration_id, offset, limit, count=count)
     finally:
         session.rollback()
 

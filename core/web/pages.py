@@ -399,9 +399,23 @@ def prices_preview(
     session: Session = DB,
     plugins: PluginManager = PLUGINS,
 ) -> Response:
+    """A page of the diff at once; the count (and the Apply button) arrive after, through htmx."""
     diff = views.preview_page(session, plugins, integration_id, offset, limit)
     session.rollback()
     return render(request, "preview.html", caller, diff=diff)
+
+
+@router.get("/prices/{integration_id}/preview/count")
+def prices_preview_count(
+    request: Request,
+    integration_id: int,
+    caller: Caller = READ,
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    count = views.preview_count(session, plugins, integration_id)
+    session.rollback()
+    return render(request, "_preview_count.html", caller, count=count, integration_id=integration_id)
 
 
 @router.post("/prices/{integration_id}/apply")

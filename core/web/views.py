@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import case, func, or_, select
@@ -238,34 +239,53 @@ def price_overview(session: Session, plugins: PluginManager) -> dict[str, Any]:
     }
 
 
+def _change(c: pricing.PriceChange) -> dict[str, Any]:
+    return {
+        "channel_sku": c.channel_sku,
+        "old_price": money(c.old_price),
+        "new_price": money(c.new_price),
+        "currency": c.currency,
+        "rule_id": c.rule_id,
+        "floored": c.floored,
+        "why": c.explanation,
+    }
+
+
 def preview_page(
-    session: Session, plugins: PluginManager, integration_id: int, offset: int, limit: int
+    session: Session,
+    plugins: PluginManager,
+    integration_id: int,
+    offset: int,
+    limit: int,
+    *,
+    count: bool = False,
 ) -> dict[str, Any]:
-    """``rules preview --json``'s diff, one page of it, with the count of every change."""
+    """``rules preview --json``'s diff, one page of it; writes nothing.
+
+    A page computes only the listings up to its end (and one more, to tell a next page), so it
+    costs the same at any catalogue size. ``change_count`` needs every listing priced (seconds
+    for a million), so it is filled only when ``count`` is asked for, else None.
+    """
     check_page(offset, limit)
     integration = integrations.get_integration(session, integration_id)
-    result = pricing.preview(session, plugins, integration_id, offset=offset, limit=limit)
-    changes = [
-        {
-            "channel_sku": c.channel_sku,
-            "old_price": money(c.old_price),
-            "new_price": money(c.new_price),
-            "currency": c.currency,
-            "rule_id": c.rule_id,
-            "floored": c.floored,
-            "why": c.explanation,
-        }
-        for c in result.changes
-    ]
+    enabled = pricing.get_config(session, integration_id).rules_enabled
+    stream = pricing.changes(session, plugins, integration_id)
+    window = [_change(c) for c in islice(stream, offset, offset + limit + 1)]
+    total = offset + len(window) + sum(1 for _ in stream) if count else None
+    page = page_of(window, offset, limit)
     return {
         **integration_ref(integration_id, integration.alias),
-        "rules_enabled": result.rules_enabled,
-        "change_count": result.total,
-        "changes": changes,
-        "offset": offset,
-        "limit": limit,
-        "next_offset": offset + limit if offset + limit < result.total else None,
+        "rules_enabled": enabled,
+        "change_count": total,
+        "changes": page.pop("items"),
+        **page,
     }
+
+
+def preview_count(session: Session, plugins: PluginManager, integration_id: int) -> int:
+    """How many listings an apply would queue (prices every listing)."""
+    integrations.get_integration(session, integration_id)
+    return sum(1 for _ in pricing.changes(session, plugins, integration_id))
 
 
 # ---------------------------------------------------------------------- errors, usage

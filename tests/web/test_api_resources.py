@@ -88,7 +88,7 @@ def test_an_admin_adds_a_rule_previews_and_applies(client: TestClient, shop: Sho
     assert overview["integrations"][0]["rules_enabled"] is True
     assert [r["rule_type"] for r in overview["rules"]] == ["percent"]
     assert any(t["key"] == "percent" and t["params_schema"]["properties"] for t in overview["rule_types"])
-    diff = client.get(f"/api/v1/prices/{shop.integration_id}/preview", headers=admin).json()
+    diff = client.get(f"/api/v1/prices/{shop.integration_id}/preview?count=true", headers=admin).json()
     assert diff["change_count"] == 3
     first = diff["changes"][0]
     assert first["old_price"] is None and Decimal(first["new_price"]) == Decimal("11.00")
@@ -159,8 +159,11 @@ def test_lists_are_paged(
     assert len(found["items"]) == 7
     admin = bearer(shop, "admin")
     client.put(f"/api/v1/prices/{shop.integration_id}/rules-enabled", json={"enabled": True}, headers=admin)
-    diff = client.get(f"/api/v1/prices/{shop.integration_id}/preview?limit=4&offset=4", headers=admin).json()
+    preview = f"/api/v1/prices/{shop.integration_id}/preview"
+    diff = client.get(f"{preview}?limit=4&offset=4&count=true", headers=admin).json()
     assert diff["change_count"] == 7 and len(diff["changes"]) == 3 and diff["next_offset"] is None
+    first = client.get(f"{preview}?limit=4", headers=admin).json()
+    assert first["change_count"] is None and len(first["changes"]) == 4 and first["next_offset"] == 4
 
 
 def test_usage_counts_fba_as_half_per_day(client: TestClient, shop: Shop) -> None:
