@@ -457,3 +457,48 @@ class ScheduledJob(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     next_run_at: Mapped[datetime | None]
     last_enqueued_at: Mapped[datetime | None]
+
+
+class UserRole(enum.StrEnum):
+    """Who may change what in the console and the API (everyone logged in may read)."""
+
+    HOST = "host"
+    """Carriers and fees."""
+    ADMIN = "admin"
+    """Prices and rules."""
+    OPERATOR = "operator"
+    """Orders and shipments."""
+    OWNER = "owner"
+    """Everything, users and integrations too."""
+
+
+class User(Base):
+    """A person who logs in to the console; the password is stored as an argon2 hash only."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[UserRole] = mapped_column(enum_column(UserRole))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A token a script sends as ``Authorization: Bearer``; only its SHA-256 is stored.
+
+    It acts with its user's role. ``prefix`` (the first characters) lets people tell tokens
+    apart in ``tokens list`` without the token itself being kept anywhere.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

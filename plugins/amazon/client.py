@@ -72,6 +72,11 @@ class AmazonOutcomeUnknownError(AmazonUnavailableError):
     read timeout): ask Amazon whether it has it before sending it again."""
 
 
+class BudgetInUse(Exception):
+    """A call made ``unless_busy`` found no free token: other calls are already waiting for the
+    operation's budget, so this one was not sent (nothing was spent)."""
+
+
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 """Network failures that prove the request never reached Amazon: safe to retry for any call."""
 
@@ -142,10 +147,20 @@ class SpApiClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         access_token: str | None = None,
+        unless_busy: bool = False,
     ) -> Any:
-        """Send one operation; the decoded JSON body (None for 204)."""
+        """Send one operation; the decoded JSON body (None for 204).
+
+        ``unless_busy``: send only if a token is free now, else raise :class:`BudgetInUse`
+        without waiting (for calls that may as well wait for their next interval).
+        """
         op = operation(key)
         url = self.endpoint + op.path.format(**(path_params or {}))
+        taken = [False]  # the first attempt's token, when taken up front
+        if unless_busy:
+            if not self._limiter.try_take(BucketKey(self.seller_id, self.region, op.key), op.plan):
+                raise BudgetInUse(op.key)
+            taken[0] = True
         retrying = Retrying(
             retry=retry_if_exception_type(_Retry),
             wait=wait_random_exponential(multiplier=0.5, max=30),
@@ -156,14 +171,17 @@ class SpApiClient:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._send(op, url, params, json, access_token)
+                    reserved, taken[0] = taken[0], False
+                    return self._send(op, url, params, json, access_token, reserved=reserved)
         except _Retry as exhausted:
             raise exhausted.error from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _send(self, op: Operation, url: str, params: Any, body: Any, access_token: str | None) -> Any:
+    def _send(
+        self, op: Operation, url: str, params: Any, body: Any, access_token: str | None, *, reserved: bool
+    ) -> Any:
         bucket = BucketKey(self.seller_id, self.region, op.key)
-        wait = self._limiter.reserve(bucket, op.plan)
+        wait = 0.0 if reserved else self._limiter.reserve(bucket, op.plan)
         if wait > 0:
             self.metrics.waited[op.key] = self.metrics.waited.get(op.key, 0.0) + wait
             self._sleep(wait)
@@ -286,11 +304,18 @@ class SpApiClient:
             params = next_params(token)
 
     def search_orders_page(
-        self, params: Mapping[str, Any], token: str | None, access_token: str | None = None
+        self,
+        params: Mapping[str, Any],
+        token: str | None,
+        access_token: str | None = None,
+        *,
+        unless_busy: bool = False,
     ) -> dict[str, Any]:
         """One searchOrders page (``token`` continues a previous search with the same params)."""
         query = {**params, "paginationToken": token} if token else dict(params)
-        page: dict[str, Any] = self.call("orders.searchOrders", params=query, access_token=access_token)
+        page: dict[str, Any] = self.call(
+            "orders.searchOrders", params=query, access_token=access_token, unless_busy=unless_busy
+        )
         return page
 
     def get_order(

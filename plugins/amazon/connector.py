@@ -5,7 +5,9 @@ How each contract maps to SP-API (see DESIGN.md section 4 for the pitfalls avoid
 - orders: searchOrders with items inline (never getOrderItems per order), by last update,
   ``MERCHANT``/``AMAZON`` as the integration imports; a cursor per page so a crash resumes
   on the page after the last committed one; buyer data through a Restricted Data Token,
-  and where Amazon refuses one, orders import without buyer data (logged once per run);
+  and where Amazon refuses one, orders import without buyer data (logged once per run); an
+  incremental poll yields to other imports of the same seller that wait for the searchOrders
+  budget (a first import of another marketplace) for up to ``POLL_DEFERRALS`` intervals;
 - products: the merchant listings report (a CANCELLED report is simply "no rows");
 - inventory: FBA inventory summaries (read-only stock);
 - quantities and prices: JSON_LISTINGS_FEED feeds, separate, at most 25,000 messages each,
@@ -57,6 +59,7 @@ from plugins.amazon.client import (
     AmazonNotFoundError,
     AmazonOutcomeUnknownError,
     AmazonThrottledError,
+    BudgetInUse,
     SpApiClient,
 )
 from plugins.amazon.marketplaces import LWA_TOKEN_URL, region_of
@@ -68,6 +71,11 @@ log = get_logger(__name__)
 SEARCH_ORDERS_PATH = "/orders/2026-01-01/orders"
 LISTINGS_REPORT = "GET_MERCHANT_LISTINGS_ALL_DATA"
 PRODUCT_BATCH = 1_000
+POLL_DEFERRALS = 3
+"""Intervals in a row an incremental orders poll may skip while the seller's searchOrders
+budget is in use by others. At the real plan one page per 178 s is the whole budget of a
+seller's marketplaces in a region: two marketplaces polling every 10 minutes spend 60% of it,
+and polls that always queued would leave a third one's first import 40% of the plan's pace."""
 MCF_TRACKED = frozenset({"COMPLETE", "COMPLETE_PARTIALLED", "PROCESSING", "UNFULFILLABLE", "CANCELLED"})
 
 
@@ -150,10 +158,16 @@ class AmazonConnector:
         if state.get("before"):
             params["lastUpdatedBefore"] = state["before"]
         token: str | None = state.get("token")
+        deferred = int(state.get("deferred", 0))
+        polite = cursor is not None and token is None and deferred < POLL_DEFERRALS
         seen: set[str] = set()
         while True:
             try:
-                page = self.client.search_orders_page(params, token, rdt)
+                page = self.client.search_orders_page(params, token, rdt, unless_busy=polite)
+            except BudgetInUse:  # others wait for the budget: this poll waits for its next run
+                log.info("orders poll deferred: seller's budget in use", marketplace=self.marketplace.code)
+                yield OrdersPage([], json.dumps({"after": state["after"], "deferred": deferred + 1}), [])
+                return
             except AmazonInputError:
                 if token is None:
                     raise
@@ -162,6 +176,7 @@ class AmazonConnector:
                 )
                 token = None
                 continue
+            polite = False
             window_end = page.get("lastUpdatedBefore") or params.get("lastUpdatedBefore")
             params["lastUpdatedBefore"] = window_end
             token = (page.get("pagination") or {}).get("nextToken")

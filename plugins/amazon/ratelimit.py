@@ -10,6 +10,10 @@ Buckets live in process memory in embedded mode. With Redis they live in Redis a
 reservation is one atomic Lua script that reads Redis's own clock, so workers on many
 machines share one budget whatever their clocks say.
 
+A call that can as well wait for its next interval (an incremental poll) *takes* a token
+instead (:meth:`RateLimiter.try_take`): only if one is free now, never going into debt, so it
+never queues in front of a backlog (a first import) that is already waiting for the budget.
+
 ``x-amzn-RateLimit-Limit`` on a response overrides the plan's rate for that bucket: Amazon
 may grant a seller more than the published default (and the sandbox's time scale shows up
 there too).
@@ -46,6 +50,9 @@ class RateLimiter(Protocol):
     def reserve(self, key: BucketKey, plan: UsagePlan) -> float:
         """Take one token; return how many seconds to wait before sending."""
 
+    def try_take(self, key: BucketKey, plan: UsagePlan) -> bool:
+        """Take one token only if one is free now (no debt, no wait); False leaves the bucket be."""
+
     def observe_rate(self, key: BucketKey, rate: float) -> None:
         """Use ``rate`` (requests/second, from the response header) for this bucket from now on."""
 
@@ -74,6 +81,17 @@ class MemoryRateLimiter:
             self._tokens[key] = (tokens, now)
         return 0.0 if tokens >= 0 else -tokens / rate
 
+    def try_take(self, key: BucketKey, plan: UsagePlan) -> bool:
+        rate, burst = _effective(plan, self._rates.get(key))
+        with self._lock:
+            now = self._clock()
+            tokens, stamp = self._tokens.get(key, (burst, now))
+            tokens = min(burst, tokens + (now - stamp) * rate)
+            if tokens < 1:
+                return False
+            self._tokens[key] = (tokens - 1, now)
+        return True
+
     def observe_rate(self, key: BucketKey, rate: float) -> None:
         self._rates[key] = rate
 
@@ -95,6 +113,23 @@ return tostring(-tokens / rate)
 """
 
 
+_TRY_TAKE = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+local observed = tonumber(redis.call('HGET', KEYS[1], 'observed') or '0')
+local rate = tonumber(ARGV[1])
+if observed > 0 then rate = observed * tonumber(ARGV[3]) end
+local burst = tonumber(ARGV[2])
+local tokens = tonumber(redis.call('HGET', KEYS[1], 'tokens') or burst)
+local stamp = tonumber(redis.call('HGET', KEYS[1], 'stamp') or now)
+tokens = math.min(burst, tokens + (now - stamp) * rate)
+if tokens < 1 then return 0 end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - 1), 'stamp', tostring(now))
+redis.call('EXPIRE', KEYS[1], 86400)
+return 1
+"""
+
+
 class RedisRateLimiter:
     """Buckets shared by every worker through Redis (one atomic script per reservation)."""
 
@@ -102,6 +137,7 @@ class RedisRateLimiter:
         self._redis = redis.Redis.from_url(url)
         self._prefix = prefix
         self._script = self._redis.register_script(_RESERVE)
+        self._try_take = self._redis.register_script(_TRY_TAKE)
 
     def _key(self, key: BucketKey) -> str:
         return f"{self._prefix}:{key}"
@@ -110,6 +146,10 @@ class RedisRateLimiter:
         rate, burst = _effective(plan, None)
         wait = self._script(keys=[self._key(key)], args=[rate, burst, SAFETY])
         return float(wait)
+
+    def try_take(self, key: BucketKey, plan: UsagePlan) -> bool:
+        rate, burst = _effective(plan, None)
+        return bool(int(self._try_take(keys=[self._key(key)], args=[rate, burst, SAFETY])))
 
     def observe_rate(self, key: BucketKey, rate: float) -> None:
         self._redis.hset(self._key(key), "observed", str(rate))
@@ -120,6 +160,9 @@ class _Unlimited:
 
     def reserve(self, key: BucketKey, plan: UsagePlan) -> float:
         return 0.0
+
+    def try_take(self, key: BucketKey, plan: UsagePlan) -> bool:
+        return True
 
     def observe_rate(self, key: BucketKey, rate: float) -> None:
         pass

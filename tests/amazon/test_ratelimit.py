@@ -89,3 +89,26 @@ def test_two_processes_sharing_redis_never_exceed_the_plan() -> None:
     elapsed = max(sends) - min(sends)
     assert elapsed >= (50 - PLAN.burst) / PLAN.rate * 0.9  # paced, not serialised to a crawl either
     assert elapsed <= (50 - PLAN.burst) / (PLAN.rate * 0.9) + 1.0
+
+
+def _limiters() -> list[object]:
+    now = [0.0]
+    limiters: list[object] = [MemoryRateLimiter(clock=lambda: now[0])]
+    if REDIS_URL is not None:
+        limiters.append(RedisRateLimiter(REDIS_URL, prefix=f"test:{uuid.uuid4().hex[:8]}"))
+    return limiters
+
+
+@pytest.mark.parametrize("limiter", _limiters(), ids=lambda lim: type(lim).__name__)
+def test_try_take_takes_a_free_token_but_never_queues_behind_waiting_callers(limiter: object) -> None:
+    """An incremental poll takes a token only when one is free: a backlog waiting in debt wins."""
+    assert isinstance(limiter, MemoryRateLimiter | RedisRateLimiter)
+    plan = UsagePlan(rate=0.001, burst=5)  # no refill worth counting during the test
+    assert limiter.try_take(KEY, plan)  # a full bucket: the poll goes
+    while limiter.reserve(KEY, plan) == 0:  # someone else drains it...
+        pass
+    assert limiter.reserve(KEY, plan) > 0  # ...and waits in line, the bucket in debt
+    assert not limiter.try_take(KEY, plan)  # the poll does not join the queue
+    assert not limiter.try_take(KEY, plan)
+    wait_after = limiter.reserve(KEY, plan)
+    assert wait_after == pytest.approx(3 / (plan.rate * 0.97), rel=0.01)  # refusals took nothing

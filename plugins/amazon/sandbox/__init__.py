@@ -9,6 +9,14 @@ endpoint and admin endpoints, seeded deterministically and enforcing usage plans
 
 from plugins.amazon.sandbox.app import create_app
 from plugins.amazon.sandbox.config import SandboxConfig, SandboxCredentials
-from plugins.amazon.sandbox.server import RunningSandbox, running_sandbox
+from plugins.amazon.sandbox.server import RunningSandbox, SandboxProcess, running_sandbox, sandbox_process
 
-__all__ = ["RunningSandbox", "SandboxConfig", "SandboxCredentials", "create_app", "running_sandbox"]
+__all__ = [
+    "RunningSandbox",
+    "SandboxConfig",
+    "SandboxCredentials",
+    "SandboxProcess",
+    "create_app",
+    "running_sandbox",
+    "sandbox_process",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,6 +29,39 @@ async def confirmations(request: Request) -> Response:
         return json_response([asdict(c) for c in state.confirmations])
 
 
+async def listings(request: Request) -> Response:
+    """Every listing's stock and offer prices now: what pushes left at "Amazon"."""
+    state = _state(request)
+    with state.lock:
+        body = {
+            sku: {"quantity": lst.quantity, "prices": {m: str(p) for m, p in lst.prices.items()}}
+            for sku, lst in state.listings.items()
+        }
+    return json_response({"listings": body})
+
+
+async def order_ids(request: Request) -> Response:
+    """``GET /_sandbox/orders?marketplaceId=M&lastUpdatedAfter=T``: the ids an import of that
+    marketplace since ``T`` must end up with (a witness for tests whose sandbox runs elsewhere)."""
+    marketplace = request.query_params.get("marketplaceId")
+    raw_since = request.query_params.get("lastUpdatedAfter", "")
+    try:
+        since = datetime.fromisoformat(raw_since)
+    except ValueError:
+        return invalid_input(f"lastUpdatedAfter: not an ISO 8601 timestamp: {raw_since!r}")
+    if since.tzinfo is None:
+        return invalid_input("lastUpdatedAfter: needs a UTC offset")
+    state = _state(request)
+    with state.lock:
+        ids = [
+            order_id
+            for order_id, stored in state.orders.by_id.items()
+            if (marketplace is None or stored.spec.marketplace.marketplace_id == marketplace)
+            and stored.spec.last_updated >= since
+        ]
+    return json_response({"orderIds": ids})
+
+
 async def faults(request: Request) -> Response:
     """``POST`` arms a fault, ``GET`` lists the armed ones, ``DELETE`` clears them (all, or
     ``?operation=X`` only)."""
@@ -48,6 +82,13 @@ async def faults(request: Request) -> Response:
         return invalid_input(str(exc))
     board.arm(fault)
     return json_response(fault.as_json())
+
+
+async def orders(request: Request) -> Response:
+    """``GET`` lists order ids (:func:`order_ids`), ``POST`` places new orders."""
+    if request.method == "GET":
+        return await order_ids(request)
+    return await add_orders(request)
 
 
 async def add_orders(request: Request) -> Response:

@@ -105,7 +105,8 @@ def create_app(config: SandboxConfig, state: SandboxState | None = None) -> Star
         Route("/_sandbox/stats", admin.stats, methods=["GET"]),
         Route("/_sandbox/confirmations", admin.confirmations, methods=["GET"]),
         Route("/_sandbox/faults", admin.faults, methods=["GET", "POST", "DELETE"]),
-        Route("/_sandbox/orders", admin.add_orders, methods=["POST"]),
+        Route("/_sandbox/orders", admin.orders, methods=["GET", "POST"]),
+        Route("/_sandbox/listings", admin.listings, methods=["GET"]),
         Route("/_sandbox/expire-tokens", admin.expire_tokens, methods=["POST"]),
         Route("/_sandbox/reset", admin.reset, methods=["POST"]),
     ]

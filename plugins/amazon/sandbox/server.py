@@ -1,14 +1,20 @@
-"""Run the sandbox with uvicorn: in a background thread (tests) or in the foreground (CLI)."""
+"""Run the sandbox with uvicorn: in a background thread or a process of its own (tests), or in
+the foreground (CLI)."""
 
 from __future__ import annotations
 
+import multiprocessing
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
+from multiprocessing.connection import Connection
+from typing import Any
 
+import httpx
 import uvicorn
 
 from plugins.amazon.sandbox.app import create_app
@@ -76,3 +82,90 @@ def serve(config: SandboxConfig, host: str, port: int) -> None:
     state = SandboxState.build(config)
     state.base_url = config.public_url or f"http://{host}:{port}"
     uvicorn.Server(_uvicorn_config(config, state, host, port)).run()
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxProcess:
+    """A sandbox serving from a process of its own: its URL and credentials. Its state lives in
+    that process, so it is read (and faults armed) through the ``/_sandbox/`` endpoints."""
+
+    base_url: str
+    credentials: SandboxCredentials
+
+    def _admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = httpx.request(method, f"{self.base_url}/_sandbox/{path}", timeout=60, **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        stats: dict[str, dict[str, int]] = self._admin("GET", "stats")
+        return stats
+
+    def arm(self, fault: dict[str, Any]) -> None:
+        """Arm a fault (the body of ``POST /_sandbox/faults``, docs/sandbox.md)."""
+        self._admin("POST", "faults", json=fault)
+
+    def confirmations(self) -> list[dict[str, Any]]:
+        """Every confirmShipment call the sandbox received, duplicates included."""
+        confirmations: list[dict[str, Any]] = self._admin("GET", "confirmations")
+        return confirmations
+
+    def listings(self) -> dict[str, dict[str, Any]]:
+        """Stock (``quantity``) and offer ``prices`` (strings, by marketplace id) by SKU."""
+        listings: dict[str, dict[str, Any]] = self._admin("GET", "listings")["listings"]
+        return listings
+
+    def place_orders(self, count: int) -> list[str]:
+        """``count`` new orders placed now (``POST /_sandbox/orders``); their ids."""
+        ids: list[str] = self._admin("POST", "orders", json={"count": count})["orderIds"]
+        return ids
+
+    def order_ids(self, marketplace_id: str, updated_since: datetime) -> set[str]:
+        """Ids of the seeded and placed orders of a marketplace updated since then."""
+        params = {"marketplaceId": marketplace_id, "lastUpdatedAfter": updated_since.isoformat()}
+        return set(self._admin("GET", "orders", params=params)["orderIds"])
+
+
+def _serve_in_child(config: SandboxConfig, host: str, report: Connection) -> None:
+    """The sandbox process: seed, listen on a free port, tell the parent which, serve."""
+    state = SandboxState.build(config)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # see running_sandbox
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    sock.listen(2048)  # connections wait in the backlog until uvicorn accepts them
+    port = sock.getsockname()[1]
+    state.base_url = config.public_url or f"http://{host}:{port}"
+    report.send(port)
+    report.close()
+    uvicorn.Server(_uvicorn_config(config, state, host, port)).run(sockets=[sock])
+
+
+@contextmanager
+def sandbox_process(
+    config: SandboxConfig, host: str = "127.0.0.1", start_timeout: float = 120.0
+) -> Iterator[SandboxProcess]:
+    """Serve a sandbox from a process of its own until the block exits.
+
+    Under load (soak tests, benchmarks) a sandbox in a thread of the test process shares that
+    process's GIL with the test's own work and polling, and its answers come late for reasons
+    Amazon would not have; a process of its own answers at its own pace.
+    """
+    context = multiprocessing.get_context("spawn")  # no inherited threads, locks or connections
+    receiver, sender = context.Pipe(duplex=False)
+    proc = context.Process(
+        target=_serve_in_child, args=(config, host, sender), name="amazon-sandbox", daemon=True
+    )
+    proc.start()
+    sender.close()
+    try:
+        if not receiver.poll(start_timeout):
+            raise RuntimeError("the Amazon sandbox process did not start")
+        port = receiver.recv()
+        yield SandboxProcess(f"http://{host}:{port}", config.credentials)
+    finally:
+        receiver.close()
+        proc.terminate()  # uvicorn stops on SIGTERM
+        proc.join(timeout=10)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=10)
