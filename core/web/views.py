@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.cli import catalog_cmd, integrations_cmd
@@ -274,9 +274,7 @@ def preview_page(
     check_page(offset, limit)
     integration = integrations.get_integration(session, integration_id)
     enabled = pricing.get_config(session, integration_id).rules_enabled
-    if session.get_bind().dialect.name == "postgresql":  # plan the scan for its first rows
-        session.execute(text("SET LOCAL cursor_tuple_fraction = 0.001"))
-    stream = pricing.changes(session, plugins, integration_id)
+    stream = pricing.changes(session, plugins, integration_id, chunk=max(200, 2 * (offset + limit)))
     window = [_change(c) for c in islice(stream, offset, offset + limit + 1)]
     total = offset + len(window) + sum(1 for _ in stream) if count else None
     page = page_of(window, offset, limit)
