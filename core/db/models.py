@@ -208,6 +208,7 @@ class Order(Base):
         UniqueConstraint("integration_id", "channel_order_id"),
         CheckConstraint("total IS NULL OR total >= 0", name="total_non_negative"),
         Index("ix_orders_status_ship_by", "status", "ship_by"),
+        Index("ix_orders_ship_by_id", "ship_by", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

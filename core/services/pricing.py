@@ -284,18 +284,24 @@ class PriceChange:
     floored: bool
 
 
-def changes(session: Session, plugins: PluginManager, integration_id: int) -> Iterator[PriceChange]:
-    """Every listing of the integration whose computed price differs from its channel price."""
+def changes(
+    session: Session, plugins: PluginManager, integration_id: int, *, chunk: int = BATCH
+) -> Iterator[PriceChange]:
+    """Every listing of the integration whose computed price differs from its channel price.
+
+    Listings are read in id order, ``chunk`` at a time (keyset: each query starts after the last
+    id seen), so the first changes arrive after one small query whatever the catalogue's size
+    (a console page asks for small chunks) and no query sorts every listing.
+    """
     engine = engine_for(session, plugins, integration_id)
-    rows = session.execute(
-        select(*LISTING_COLUMNS)
+    query = (
+        select(Listing.id, *LISTING_COLUMNS)
         .join(Product, Product.id == Listing.product_id)
         .where(Listing.integration_id == integration_id)
         .order_by(Listing.id)
-        .execution_options(yield_per=BATCH)
     )
     price, make = engine.price_read, ListingRow._make
-    for row in rows:
+    for row in _chunks(session, query, chunk):
         product = make(row)
         sku, category, brand, rrp, cost, product_currency, old, channel_sku, listing_currency = product
         currency = listing_currency or product_currency
@@ -314,6 +320,18 @@ def changes(session: Session, plugins: PluginManager, integration_id: int) -> It
             result.explanation,
             result.floored,
         )
+
+
+def _chunks(session: Session, query: Any, size: int) -> Iterator[Any]:
+    """The rows of ``query`` (first column a listing id, ordered by it), ``size`` per query, id dropped."""
+    last = 0
+    while True:
+        rows = session.execute(query.where(Listing.id > last).limit(size)).all()
+        for row in rows:
+            yield row[1:]
+        if len(rows) < size:
+            return
+        last = rows[-1][0]
 
 
 @dataclass(frozen=True, slots=True)

@@ -220,18 +220,20 @@ def list_orders(
     integration_id: int | None = Query(None, ge=1, le=2**31 - 1),
     pending_review: bool = False,
     late_risk: bool = False,
+    include_closed: bool = False,
     offset: int = OFFSET,
     limit: int = LIMIT,
     _: Caller = READ,
     session: Session = DB,
 ) -> Any:
-    """Orders, open first and soonest ship-by first; ``pending_review`` and ``late_risk`` filter."""
+    """Open orders (``include_closed``: shipped and cancelled too), soonest ship-by first."""
     return views.order_page(
         session,
         status=status,
         integration_id=integration_id,
         pending_review=pending_review,
         late_risk=late_risk,
+        include_closed=include_closed,
         offset=offset,
         limit=limit,
     )

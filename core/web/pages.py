@@ -246,6 +246,7 @@ def orders_page(
     integration_id: str | None = None,
     pending_review: str | None = None,
     late_risk: str | None = None,
+    include_closed: str | None = None,
     offset: int = 0,
     limit: int = 50,
     caller: Caller = READ,
@@ -262,12 +263,13 @@ def orders_page(
         if not integration_id.isdigit():
             raise InputError("integration_id", "must be a number")
         iid = int(integration_id)
-    review, late = _flag(pending_review), _flag(late_risk)
+    review, late, closed = _flag(pending_review), _flag(late_risk), _flag(include_closed)
     filters: dict[str, object] = {
         "status": status or "",
         "integration_id": iid,
         "pending_review": review,
         "late_risk": late,
+        "include_closed": closed,
     }
     page = views.order_page(
         session,
@@ -275,6 +277,7 @@ def orders_page(
         integration_id=iid,
         pending_review=review,
         late_risk=late,
+        include_closed=closed,
         offset=offset,
         limit=limit,
     )

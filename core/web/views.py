@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.cli import catalog_cmd, integrations_cmd
@@ -125,20 +125,26 @@ def order_page(
     integration_id: int | None = None,
     pending_review: bool = False,
     late_risk: bool = False,
+    include_closed: bool = False,
     offset: int = 0,
     limit: int = 50,
 ) -> dict[str, Any]:
-    """``orders list --json``'s records: open orders first, soonest ship-by first."""
-    closed = case((Order.status.in_(orders.CLOSED), 1), else_=0)
+    """``orders list --json``'s records: open orders (``include_closed``: all), soonest ship-by first.
+
+    The order is ``ix_orders_ship_by_id``'s, so a page reads its rows from the index instead of
+    sorting every order.
+    """
     query = (
         select(Order, Integration.alias)
         .join(Integration)
-        .order_by(closed, Order.ship_by.asc().nulls_last(), Order.id)
+        .order_by(Order.ship_by.asc().nulls_last(), Order.id)
     )
     if pending_review:
         status = OrderStatus.PENDING_REVIEW
     if status is not None:
         query = query.where(Order.status == status)
+    elif not include_closed:
+        query = query.where(Order.status.not_in(orders.CLOSED))
     if integration_id is not None:
         query = query.where(Order.integration_id == integration_id)
     if late_risk:
@@ -188,14 +194,13 @@ def order_record(session: Session, plugins: PluginManager, order_id: int) -> dic
 def product_page(
     session: Session, *, q: str | None = None, offset: int = 0, limit: int = 50
 ) -> dict[str, Any]:
-    """Products by SKU; ``q`` matches the start of a SKU (indexed) or any part of the title."""
+    """Products by SKU; ``q`` matches any part of a SKU or title (trigram indexes on PostgreSQL)."""
     query = select(Product).order_by(Product.sku)
     if q:
         pattern = q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        contains = f"%{pattern}%"
         query = query.where(
-            or_(
-                Product.sku.like(f"{pattern}%", escape="\\"), Product.title.ilike(f"%{pattern}%", escape="\\")
-            )
+            or_(Product.sku.ilike(contains, escape="\\"), Product.title.ilike(contains, escape="\\"))
         )
     products = [p for (p,) in _paged(session, query, offset, limit)]
     committed = catalog.committed_units(session, [p.id for p in products])
@@ -269,7 +274,7 @@ def preview_page(
     check_page(offset, limit)
     integration = integrations.get_integration(session, integration_id)
     enabled = pricing.get_config(session, integration_id).rules_enabled
-    stream = pricing.changes(session, plugins, integration_id)
+    stream = pricing.changes(session, plugins, integration_id, chunk=max(200, 2 * (offset + limit)))
     window = [_change(c) for c in islice(stream, offset, offset + limit + 1)]
     total = offset + len(window) + sum(1 for _ in stream) if count else None
     page = page_of(window, offset, limit)

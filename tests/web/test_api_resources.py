@@ -232,3 +232,15 @@ def test_the_integration_lifecycle(client: TestClient, shop: Shop, session: Sess
         "orders_kept": 0,
         "orders_deleted": 0,
     }
+
+
+def test_closed_orders_show_only_when_asked(client: TestClient, shop: Shop, session: Session) -> None:
+    from core.services import orders
+
+    orders.cancel(session, shop.order_ids[2])
+    session.commit()
+    host = bearer(shop, "host")
+    open_ids = [o["id"] for o in client.get("/api/v1/orders", headers=host).json()["items"]]
+    assert open_ids == shop.order_ids[:2]  # soonest ship-by first
+    every = client.get("/api/v1/orders", params={"include_closed": True}, headers=host).json()["items"]
+    assert [o["id"] for o in every] == shop.order_ids
