@@ -140,7 +140,7 @@ def quantities_to_push(
     """The quantity rule, set-based: what to push now for each channel SKU of an integration.
 
     Read from committed data when the push runs (the outbound stream calls it after claiming
-    its rows), two queries per chunk of SKUs whatever their number:
+    its rows), two queries whatever the number of SKUs (each bound as one parameter):
 
     - FBA listing: nothing (the channel owns that stock);
     - excluded by the integration's product filters: 0, whatever the stock;
@@ -149,36 +149,37 @@ def quantities_to_push(
     - otherwise on hand - committed units of unshipped MFN orders of every channel, never < 0.
     """
     result: dict[str, PushQuantity] = dict.fromkeys(channel_skus, SKIP_UNLISTED)
-    for batch in chunked(sorted(result)):
-        rows = session.execute(
-            select(
-                Listing.channel_sku,
-                Listing.product_id,
-                Listing.fulfilment,
-                Listing.excluded,
-                Product.stock_on_hand,
-                Product.stock_source,
-            )
-            .join(Product, Product.id == Listing.product_id)
-            .where(Listing.integration_id == integration_id, Listing.channel_sku.in_(batch))
-        ).all()
-        counted = [
-            r.product_id
-            for r in rows
-            if r.fulfilment is not Fulfilment.FBA and not r.excluded and r.stock_on_hand is not None
-        ]
-        committed = committed_units(session, counted)
-        for r in rows:
-            if r.fulfilment is Fulfilment.FBA:
-                result[r.channel_sku] = SKIP_FBA
-            elif r.excluded:
-                result[r.channel_sku] = PushQuantity(0, "excluded by the integration's product filters")
-            elif r.stock_on_hand is None:
-                result[r.channel_sku] = SKIP_UNKNOWN
-            elif r.stock_source == StockSource.CHANNEL:
-                result[r.channel_sku] = SKIP_ADOPTED
-            else:
-                result[r.channel_sku] = PushQuantity(max(r.stock_on_hand - committed.get(r.product_id, 0), 0))
+    if not result:
+        return result
+    rows = session.execute(
+        select(
+            Listing.channel_sku,
+            Listing.product_id,
+            Listing.fulfilment,
+            Listing.excluded,
+            Product.stock_on_hand,
+            Product.stock_source,
+        )
+        .join(Product, Product.id == Listing.product_id)
+        .where(Listing.integration_id == integration_id, member_of(Listing.channel_sku, result))
+    ).all()
+    counted = [
+        r.product_id
+        for r in rows
+        if r.fulfilment is not Fulfilment.FBA and not r.excluded and r.stock_on_hand is not None
+    ]
+    committed = committed_units(session, counted)
+    for r in rows:
+        if r.fulfilment is Fulfilment.FBA:
+            result[r.channel_sku] = SKIP_FBA
+        elif r.excluded:
+            result[r.channel_sku] = PushQuantity(0, "excluded by the integration's product filters")
+        elif r.stock_on_hand is None:
+            result[r.channel_sku] = SKIP_UNKNOWN
+        elif r.stock_source == StockSource.CHANNEL:
+            result[r.channel_sku] = SKIP_ADOPTED
+        else:
+            result[r.channel_sku] = PushQuantity(max(r.stock_on_hand - committed.get(r.product_id, 0), 0))
     return result
 
 
