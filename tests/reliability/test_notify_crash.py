@@ -27,7 +27,9 @@ from plugins.shipstation_like.tables import Notice, NoticeState
 from tests.amazon.test_connector import connect
 from tests.reliability.workers import WorkerFleet, wait_for, worker_fleet
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+# Minutes, not seconds, on a loaded CI machine (two suites run side by side): the import of
+# 5,000 orders and ten worker restarts dominate, not the notify passes under test.
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(900)]
 
 SHIPMENTS = 500
 KILLS = 10
