@@ -89,7 +89,8 @@ def run(workers: int, scale: float, database: str, redis_url: str) -> dict[str, 
                 integration = integrations.add(
                     session,
                     plugins,
-                    channel_key="amazon",
+                    channel="amazon",
+                    verify=False,
                     marketplace="UK",
                     alias="amazon-uk",
                     settings={

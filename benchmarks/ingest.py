@@ -57,7 +57,8 @@ def import_all(database_url: str, base_url: str) -> None:
             integration = integrations.add(
                 session,
                 plugins,
-                channel_key="amazon",
+                channel="amazon",
+                verify=False,
                 marketplace=code,
                 alias=f"amazon-{code.lower()}",
                 settings={"seller_id": creds.seller_id, "endpoint": base_url, "pace_requests": False},

@@ -8,6 +8,8 @@ encrypts, all decrypt). In embedded mode a key is generated into a local file on
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -172,3 +174,10 @@ def decrypt_secrets(token: bytes, cipher: MultiFernet | None = None) -> Secrets:
             "set CHANNELHUB_SECRET_KEY to the key they were stored with"
         ) from exc
     return Secrets(json.loads(plain))
+
+
+def derived_key(purpose: str) -> str:
+    """A key for ``purpose`` (e.g. signing console sessions) derived from the newest secret key,
+    so every process of a deployment agrees on it and no second secret needs configuring."""
+    newest = _key_material(get_settings())[0]
+    return hmac.new(newest.encode(), f"channelhub:{purpose}".encode(), hashlib.sha256).hexdigest()

@@ -38,6 +38,8 @@ from core.types import (
     Carrier,
     ChannelType,
     CliGroup,
+    DemoChannel,
+    DemoStep,
     MigrationLocation,
     PriceFormula,
     PriceRuleType,
@@ -59,14 +61,22 @@ class ChannelhubSpecs:
         Called once at start-up. Return :class:`core.types.ChannelType` values; ``key`` must
         be unique across plugins (it is what ``channelhub integrations add KEY`` takes).
 
+        A connector implements :class:`core.types.ChannelConnector`; ``channelhub plugins new
+        channel myshop`` writes a whole one. ``integrations add myshop`` is built from this.
+
         Example::
 
             from pydantic import BaseModel
-            from core.hookspecs import hookimpl
-            from core.types import ChannelType, Marketplace
+
+            from core.api import ChannelType, ConnectorContext, Marketplace, hookimpl
 
             class MyShopSettings(BaseModel):
+                shop_id: str
                 history_days: int = 30
+
+            class MyShopConnector:
+                def __init__(self, context: ConnectorContext) -> None:
+                    self.api_key = context.credentials["api_key"]
 
             @hookimpl
             def channelhub_channel_types():
@@ -76,7 +86,8 @@ class ChannelhubSpecs:
                     marketplaces=(Marketplace("MAIN", "My Shop", "main", "GB", "GBP", "en", "EU"),),
                     settings_model=MyShopSettings,
                     credential_fields=("api_key",),
-                    connector_factory=lambda ctx: MyShopConnector(ctx),
+                    connector_factory=MyShopConnector,
+                    account_setting="shop_id",
                 )
         """
 
@@ -88,6 +99,8 @@ class ChannelhubSpecs:
         Called once at start-up. ``code`` must be unique across plugins.
 
         Example::
+
+            from core.api import Carrier, CarrierService, hookimpl
 
             @hookimpl
             def channelhub_carriers():
@@ -110,8 +123,7 @@ class ChannelhubSpecs:
 
         Example::
 
-            from core.dto import Destination
-            from core.hookspecs import hookimpl
+            from core.api import Destination, hookimpl
 
             @hookimpl
             def channelhub_carrier_area(carrier_code: str, destination: Destination) -> str | None:
@@ -137,7 +149,21 @@ class ChannelhubSpecs:
         there with ``context.option(request.integration_id, "myplugin.key", default)``.
         Integrations you have nothing stored for may be left out (the hooks see ``default``).
 
-        Example::
+        Example (with the plugin's own table of options)::
+
+            from sqlalchemy import String, select
+            from sqlalchemy.orm import Mapped, mapped_column
+
+            from core.api import PluginBase, hookimpl, member_of, plugin_metadata
+
+            class MyPluginBase(PluginBase):
+                __abstract__ = True
+                metadata = plugin_metadata()
+
+            class MyOptions(MyPluginBase):
+                __tablename__ = "myplugin_options"
+                integration_id: Mapped[int] = mapped_column(primary_key=True)
+                strategy: Mapped[str] = mapped_column(String(16))
 
             @hookimpl
             def channelhub_carrier_options(session, integration_ids):
@@ -166,6 +192,10 @@ class ChannelhubSpecs:
 
         Example::
 
+            from decimal import Decimal
+
+            from core.api import Money, RateQuote, hookimpl
+
             @hookimpl
             def channelhub_quote_rates(request, context):
                 if request.destination.country_code == "ES":
@@ -187,14 +217,16 @@ class ChannelhubSpecs:
 
         Example::
 
+            from core.api import CarrierDecision, hookimpl
+
             @hookimpl
             def channelhub_select_carrier(request, candidates, context):
                 if not candidates:
                     return None
                 if context.option(request.integration_id, "myplugin.strategy") == "fastest":
                     best = min(candidates, key=lambda q: q.transit_days)
-                else:
-                    best = min(candidates, key=lambda q: q.price.amount)
+                    return CarrierDecision(best.carrier_code, best.service_code, "fastest")
+                best = min(candidates, key=lambda q: q.price.amount)
                 return CarrierDecision(best.carrier_code, best.service_code, "cheapest")
         """
 
@@ -215,8 +247,7 @@ class ChannelhubSpecs:
 
             from pydantic import BaseModel, Field
 
-            from core.hookspecs import hookimpl
-            from core.types import PriceRuleType
+            from core.api import PriceRuleType, hookimpl
 
             class Markup(BaseModel):
                 percent: Decimal = Field(gt=-100, le=1000)
@@ -245,8 +276,7 @@ class ChannelhubSpecs:
 
             from pydantic import BaseModel
 
-            from core.hookspecs import hookimpl
-            from core.types import PricedProduct, PriceFormula
+            from core.api import PricedProduct, PriceFormula, hookimpl
 
             class Markup(BaseModel):
                 percent: Decimal
@@ -274,6 +304,10 @@ class ChannelhubSpecs:
 
         Example::
 
+            from pathlib import Path
+
+            from core.api import MigrationLocation, hookimpl
+
             @hookimpl
             def channelhub_migrations():
                 yield MigrationLocation("myshop", Path(__file__).parent / "migrations")
@@ -289,6 +323,10 @@ class ChannelhubSpecs:
         and several channel plugins can each add their command under ``integrations add``.
 
         Example (adds ``channelhub sandbox myshop serve``)::
+
+            import typer
+
+            from core.api import CliGroup, hookimpl
 
             app = typer.Typer()
 
@@ -308,7 +346,68 @@ class ChannelhubSpecs:
 
         Example::
 
+            from datetime import timedelta
+
+            from core.api import ActorSpec, hookimpl
+
+            def refresh_catalogue() -> None:
+                ...  # idempotent: fetch the shop's catalogue again (ids only as arguments)
+
             @hookimpl
             def channelhub_actors():
-                yield ActorSpec("myshop_refresh", refresh_catalogue, queue="myshop")
+                yield ActorSpec("myshop_refresh", refresh_catalogue, every=timedelta(hours=6))
+        """
+
+    # ---------------------------------------------------------------- the demo
+    @hookspec(firstresult=True)
+    def channelhub_demo_channel(self) -> DemoChannel | None:
+        """Offer a stand-in for your channel (a sandbox on loopback) to ``channelhub demo``.
+
+        ``firstresult``: the first plugin offering one is the demo's channel. Core starts it,
+        connects the integrations it lists through ``integrations.add``, syncs, prices and
+        runs every plugin's demo steps against it.
+
+        Example (a stand-in already serving at a fixed address; a real one starts a server)::
+
+            from contextlib import contextmanager
+
+            from core.api import DemoChannel, DemoIntegration, hookimpl
+
+            class FakeShopRun:
+                url = "http://127.0.0.1:8766"
+                integrations = [DemoIntegration("MAIN", {"shop_id": "demo"}, {"api_key": "demo-key"})]
+
+                def figures(self):
+                    return [("requests to My Shop", 0)]
+
+            @contextmanager
+            def start(orders: int):
+                yield FakeShopRun()
+
+            @hookimpl
+            def channelhub_demo_channel():
+                return DemoChannel("myshop", "a fake My Shop", "Importing My Shop orders", start)
+        """
+
+    @hookspec
+    def channelhub_demo_steps(self) -> Iterable[DemoStep]:  # type: ignore[empty-body]
+        """Contribute steps to ``channelhub demo`` (shipping a batch, redacting buyer data).
+
+        Called when the demo runs; each step gets the demo's sessions, the plugin manager and
+        the channel's display name, and returns a :class:`core.types.DemoOutcome`.
+
+        Example::
+
+            from sqlalchemy import func, select
+
+            from core.api import DemoOutcome, DemoStep, Order, hookimpl
+
+            def count_orders(sessions, plugins, channel: str) -> DemoOutcome:
+                with sessions() as session:
+                    count = session.scalar(select(func.count()).select_from(Order)) or 0
+                return DemoOutcome([f"{count} orders came from {channel}"], [("orders", count)])
+
+            @hookimpl
+            def channelhub_demo_steps():
+                yield DemoStep("count orders", 30, count_orders)
         """

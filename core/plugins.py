@@ -34,6 +34,8 @@ from core.types import (
     Carrier,
     ChannelType,
     CliGroup,
+    DemoChannel,
+    DemoStep,
     MigrationLocation,
     PriceFormula,
     PriceRuleType,
@@ -265,6 +267,16 @@ class PluginManager:
 
     def cli_groups(self) -> list[CliGroup]:
         return [g for _, g in self._collect("channelhub_cli", CliGroup)]
+
+    def demo_channel(self) -> DemoChannel | None:
+        channel = self._pm.hook.channelhub_demo_channel()
+        return _checked(channel, DemoChannel, "channelhub_demo_channel")
+
+    def demo_steps(self) -> list[DemoStep]:
+        return sorted(
+            self._keyed("channelhub_demo_steps", DemoStep, lambda s: s.name, "demo step").values(),
+            key=lambda step: step.order,
+        )
 
     def actors(self) -> list[ActorSpec]:
         return list(self._keyed("channelhub_actors", ActorSpec, lambda a: a.name, "actor").values())

@@ -7,7 +7,8 @@ two plugins claiming the same key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -31,6 +32,9 @@ from core.dto import (
 
 if TYPE_CHECKING:
     import typer
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from core.plugins import PluginManager
 
 
 @runtime_checkable
@@ -143,6 +147,14 @@ class ChannelType:
     ``settings_model`` validates the integration's options (history window, handling time...);
     ``credential_fields`` names what is stored encrypted; ``connector_factory`` builds a
     :class:`ChannelConnector` for one integration.
+
+    ``integrations add KEY`` offers one option per settings field and per credential, so any
+    installed channel can be connected without a command of its own. ``optional_credentials``
+    are stored encrypted too when given (e.g. an app's client id that has a default).
+    ``account_setting`` names the settings field that identifies the seller's account on the
+    channel (Amazon: ``seller_id``): a second integration of the same channel, marketplace and
+    account is refused, since it would import every order twice. Without it only the alias
+    tells integrations apart.
     """
 
     key: str
@@ -151,6 +163,8 @@ class ChannelType:
     settings_model: type[BaseModel]
     credential_fields: tuple[str, ...]
     connector_factory: Callable[[ConnectorContext], ChannelConnector]
+    optional_credentials: tuple[str, ...] = ()
+    account_setting: str | None = None
 
     def marketplace(self, code: str) -> Marketplace | None:
         wanted = code.upper()
@@ -252,3 +266,60 @@ class ActorSpec:
     queue: str = "default"
     options: dict[str, Any] = field(default_factory=dict)
     every: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DemoIntegration:
+    """One integration ``channelhub demo`` connects to a stand-in: add's arguments."""
+
+    marketplace: str
+    settings: Mapping[str, Any]
+    credentials: Mapping[str, str]
+
+
+class DemoRun(Protocol):
+    """A running stand-in for a channel (a sandbox on loopback), for ``channelhub demo``."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def integrations(self) -> Sequence[DemoIntegration]: ...
+
+    def figures(self) -> Sequence[tuple[str, int]]:
+        """Lines of the demo's summary table from the stand-in's side (requests, throttling)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoChannel:
+    """A channel plugin's stand-in for its channel, offered to ``channelhub demo``.
+
+    ``start(orders)`` serves the stand-in seeded with about ``orders`` orders and stops it
+    on exit; ``name`` and ``import_note`` are the prose the demo shows for it.
+    """
+
+    channel_key: str
+    name: str
+    import_note: str
+    start: Callable[[int], AbstractContextManager[DemoRun]]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOutcome:
+    """What one demo step did: lines to print, and rows for the summary table."""
+
+    lines: Sequence[str]
+    rows: Sequence[tuple[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoStep:
+    """A step of a seller's first day a plugin contributes to ``channelhub demo``.
+
+    Steps run after orders, listings and stock are imported and prices pushed, by ``order``.
+    ``run(sessions, plugins, channel_name)`` works on the demo's database and says what it did.
+    """
+
+    name: str
+    order: int
+    run: Callable[[sessionmaker[Session], PluginManager, str], DemoOutcome]

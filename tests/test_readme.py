@@ -34,6 +34,9 @@ NOT_RUN_HERE = {
     "channelhub scheduler": "needs Redis; tested in tests/core/test_sync.py and test_errors_people_meet.py",
     "channelhub --debug ...": "a pattern, not a command",
     "channelhub db upgrade": "run first by this test",
+    "channelhub serve": "serves until Ctrl-C; tests/web/test_browser.py runs it as a subprocess",
+    "channelhub users add ada --role owner": "asks for a password; tests/web pipe one",
+    "channelhub tokens create nightly-export --user ada": "needs the user above; tested in tests/web",
 }
 
 

@@ -11,11 +11,14 @@ from core.cli import (
     carriers_cmd,
     catalog_cmd,
     db_cmd,
+    demo,
     errors_cmd,
     integrations_cmd,
     plugins_cmd,
     rules_cmd,
+    serve_cmd,
     sync_cmd,
+    users_cmd,
     worker_cmd,
 )
 
@@ -31,6 +34,8 @@ GROUPS: dict[str, tuple[typer.Typer, str]] = {
     "stock": (catalog_cmd.stock_app, "Set stock on hand (pushed to channels as available quantity)."),
     "price": (catalog_cmd.price_app, "Set listing prices (pushed to channels)."),
     "carriers": (carriers_cmd.app, "Carriers per integration and area: enable, disable, list."),
+    "users": (users_cmd.users_app, "Console users and their roles: add, list."),
+    "tokens": (users_cmd.tokens_app, "API tokens for scripts: create (shown once), list, revoke."),
     "rules": (
         rules_cmd.app,
         "Price rules of every pricing plugin: first match by priority, rounding, floor.",
@@ -43,5 +48,7 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "scheduler": sync_cmd.scheduler,
     "run": sync_cmd.run,
     "usage": catalog_cmd.usage,
+    "demo": demo.demo,
+    "serve": serve_cmd.serve,
 }
 """Top-level commands."""

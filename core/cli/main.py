@@ -20,6 +20,7 @@ from typer.exceptions import TyperException
 
 from core import __version__
 from core.cli import commands as core_commands
+from core.cli import integrations_cmd
 from core.cli.output import err_console, redact_url
 from core.errors import ChannelhubError, InputError
 from core.logs import configure_logging, describe_error
@@ -69,6 +70,8 @@ def build_app(plugins: PluginManager) -> typer.Typer:
     for name, (typer_app, help_text) in core_commands.GROUPS.items():
         groups[tuple(name.split())] = typer_app
         helps[tuple(name.split())] = help_text
+    groups[("integrations", "add")] = integrations_cmd.add_app(plugins)
+    helps[("integrations", "add")] = "Connect a sales channel: one command per installed channel type."
 
     def group_at(path: tuple[str, ...], help_text: str | None) -> typer.Typer:
         if path not in groups:

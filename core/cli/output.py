@@ -80,9 +80,14 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} has no JSON form in the CLI convention")
 
 
+def to_json(data: Any, *, indent: int | None = 2) -> str:
+    """``data`` in the JSON convention of docs/cli.md (the HTTP API answers the same way)."""
+    return json.dumps(data, indent=indent, default=_encode)
+
+
 def print_json(data: Any) -> None:
     """JSON on stdout, nothing else, so ``| jq`` always works (convention: docs/cli.md)."""
-    sys.stdout.write(json.dumps(data, indent=2, default=_encode) + "\n")
+    sys.stdout.write(to_json(data) + "\n")
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -38,8 +38,7 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel, Field
 
-from core.hookspecs import hookimpl
-from core.types import ChannelType, Marketplace
+from core.api import ChannelType, Marketplace, hookimpl
 from ${name}_channelhub.connector import ${Title}Connector
 
 
@@ -71,12 +70,15 @@ from typing import Any
 
 import httpx
 
-from core.dto import (
+from core.api import (
+    ChannelAuthError,
+    ChannelError,
     ChannelOrder,
     ChannelOrderItem,
     ChannelOrderStatus,
     ChannelProduct,
     ConfirmationResult,
+    ConnectorContext,
     Fulfilment,
     FulfilmentPage,
     InventoryLevel,
@@ -88,9 +90,9 @@ from core.dto import (
     RecordFailure,
     ShipmentConfirmation,
     SkuResult,
+    ThrottledError,
+    TransientChannelError,
 )
-from core.errors import ChannelAuthError, ChannelError, ThrottledError, TransientChannelError
-from core.types import ConnectorContext
 
 STATUSES = {
     "paid": ChannelOrderStatus.UNSHIPPED,
@@ -146,7 +148,7 @@ class ${Title}Connector:
             yield OrdersPage(orders, after, failures)
 
     def fetch_orders_by_id(self, channel_order_ids: Sequence[str]) -> OrdersPage:
-        """Quarantined orders, asked for again one by one (``core.types.RefetchesOrders``)."""
+        """Quarantined orders, asked for again one by one (``core.api.RefetchesOrders``)."""
         raws, missing = [], []
         for order_id in channel_order_ids:
             try:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import time
 
 import typer
+from rich.markup import escape
 
 from core.cli.live import report_activity, say
-from core.cli.output import advancer, console, print_table, progress_bar
+from core.cli.output import advancer, console, err_console, print_table, progress_bar
 from core.db.session import session_factory, session_scope
-from core.errors import ConfigError
+from core.errors import ChannelAuthError, ConfigError, InputError
 from core.jobs import broker as jobs_broker
 from core.jobs.actors import CORE_ACTORS
 from core.jobs.worker import serving, stop_signals
+from core.logs import describe_error
 from core.plugins import get_plugin_manager
 from core.services import scheduler as scheduler_service
 from core.services import sync
@@ -30,32 +32,51 @@ def sync_run(
     ),
     stream: list[str] = typer.Option([], "--stream", "-s", help=STREAM_HELP),
 ) -> None:
-    """Run streams now, in the foreground, with progress."""
+    """Run streams now, in the foreground, with progress.
+
+    Every integration is run even when another fails; the failures are named at the end and
+    the exit code is 1. An integration whose credentials are refused skips its other streams.
+    """
     plugins = get_plugin_manager()
     streams = stream or list(sync.STREAMS)
+    unknown = [name for name in streams if name not in sync.STREAMS]
+    if unknown:
+        raise InputError("--stream", f"unknown stream {unknown[0]!r} (choose from {', '.join(sync.STREAMS)})")
     with session_scope() as session:
         targets = [(i.id, i.alias) for i in sync.syncable(session, integration)]
     if not targets:
         raise ConfigError("no Live integration to sync; add one with `channelhub integrations add ...`")
-    results = []
+    rows: list[tuple[str, str, str]] = []
+    failed: list[str] = []
     with progress_bar(transient=True) as bar:
         for integration_id, alias in targets:
             for name in streams:
                 task = bar.add_task(f"{alias} {name}", total=None)
-                run = sync.run_stream(
-                    session_factory(),
-                    plugins,
-                    integration_id,
-                    name,
-                    progress=advancer(bar, task),
-                )
-                bar.remove_task(task)
-                results.append(run)
-    print_table(
-        "Sync",
-        ["integration", "stream", "result"],
-        [(r.integration, r.stream, r.summary() if r.ran else f"skipped: {r.error}") for r in results],
-    )
+                try:
+                    run = sync.run_stream(
+                        session_factory(),
+                        plugins,
+                        integration_id,
+                        name,
+                        progress=advancer(bar, task),
+                    )
+                except Exception as exc:  # the others still run; this one is named below
+                    reason = describe_error(exc)
+                    rows.append((alias, name, f"failed: {reason}"))
+                    failed.append(f"{alias} {name} ({reason})")
+                    if isinstance(exc, ChannelAuthError):
+                        break
+                    continue
+                finally:
+                    bar.remove_task(task)
+                result = run.summary() if run.ran else f"skipped: {run.error}"
+                rows.append((run.integration, run.stream, result))
+    print_table("Sync", ["integration", "stream", "result"], rows)
+    if failed:
+        err_console.print(
+            f"[red]error:[/red] sync failed for {escape('; '.join(failed))}", highlight=False, soft_wrap=True
+        )
+        raise typer.Exit(1)
 
 
 def _tick(broker: object) -> scheduler_service.TickResult:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from sqlalchemy import JSON, DateTime, MetaData, Numeric, String, Text, TypeDecorator
+from sqlalchemy import JSON, DateTime, Enum, MetaData, Numeric, String, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
@@ -60,8 +61,41 @@ def channel_text(sqlite_length: int) -> String:
     return String(sqlite_length).with_variant(Text(), "postgresql")
 
 
+def enum_column(kind: type[enum.Enum], *, name: str | None = None) -> Enum:
+    """Store enum values (lower-case words), portable across SQLite and PostgreSQL: a string
+    column with a CHECK constraint (``name``, by default the enum's name in lower case;
+    plugins prefix theirs) instead of a native type that needs its own migrations."""
+    return Enum(
+        kind,
+        values_callable=lambda k: [m.value for m in k],
+        native_enum=False,
+        length=32,
+        validate_strings=True,
+        create_constraint=True,
+        name=name or kind.__name__.lower(),
+    )
+
+
+def plugin_metadata() -> MetaData:
+    """A plugin's own metadata, with core's naming convention (constraint names Alembic can drop)."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
 class Base(DeclarativeBase):
     """Base of core's models. Plugins define their own tables on their own metadata."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class PluginBase(DeclarativeBase):
+    """Base for a plugin's tables: aware UTC datetimes like core's. Subclass it once, abstract,
+    with your own metadata, so core's schema and yours never mix::
+
+        class MyShopBase(PluginBase):
+            __abstract__ = True
+            metadata = plugin_metadata()
+    """
+
+    metadata = plugin_metadata()
     type_annotation_map = {datetime: UTCDateTime()}

@@ -17,7 +17,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -32,21 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.crypto import Secrets, decrypt_secrets, encrypt_secrets
-from core.db.base import Base, Currency, JSONDict, Money, channel_text, utcnow
+from core.db.base import Base, Currency, JSONDict, Money, channel_text, enum_column, utcnow
 from core.dto import Fulfilment
-
-
-def _enum(kind: type[enum.Enum]) -> Enum:
-    """Store enum values (lower-case words), portable across SQLite and PostgreSQL."""
-    return Enum(
-        kind,
-        values_callable=lambda k: [m.value for m in k],
-        native_enum=False,
-        length=32,
-        validate_strings=True,
-        create_constraint=True,
-        name=kind.__name__.lower(),
-    )
 
 
 class IntegrationStatus(enum.StrEnum):
@@ -77,6 +63,18 @@ class OrderStatus(enum.StrEnum):
     ON_HOLD = "on_hold"
     SHIPPED = "shipped"
     CANCELLED = "cancelled"
+
+
+COMMITTED_STATUSES = (
+    OrderStatus.AWAITING_PAYMENT,
+    OrderStatus.AWAITING_SHIPMENT,
+    OrderStatus.PENDING_REVIEW,
+    OrderStatus.ON_HOLD,
+)
+"""Unshipped orders whose units are committed (taken from stock, not yet shipped)."""
+
+TO_SHIP_STATUSES = (OrderStatus.AWAITING_SHIPMENT, OrderStatus.PENDING_REVIEW, OrderStatus.ON_HOLD)
+"""Paid, unshipped orders: the ones a warehouse ships, whose ship-by date matters."""
 
 
 class NotifyState(enum.StrEnum):
@@ -115,13 +113,22 @@ class Integration(Base):
     marketplace: Mapped[str] = mapped_column(String(16))
     alias: Mapped[str] = mapped_column(String(100), unique=True)
     status: Mapped[IntegrationStatus] = mapped_column(
-        _enum(IntegrationStatus), default=IntegrationStatus.INCOMPLETE
+        enum_column(IntegrationStatus), default=IntegrationStatus.INCOMPLETE
     )
     status_reason: Mapped[str | None] = mapped_column(Text)
     settings: Mapped[JSONDict]
     credentials_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    disabled_at: Mapped[datetime | None]
+    """Set while a person has switched it off: nothing syncs or is verified until enabled."""
+    removed_at: Mapped[datetime | None]
+    """Set when removed but kept for its orders (archived): credentials erased, never synced."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def active(self) -> bool:
+        """Neither disabled nor removed: the scheduler and ``sync run`` may use it."""
+        return self.disabled_at is None and self.removed_at is None
 
     def set_credentials(self, values: dict[str, str]) -> None:
         """Encrypt and store; the plain values never reach the database or a log."""
@@ -182,7 +189,7 @@ class Listing(Base):
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
     channel_sku: Mapped[str] = mapped_column(String(200))
     asin: Mapped[str | None] = mapped_column(String(20))
-    fulfilment: Mapped[Fulfilment] = mapped_column(_enum(Fulfilment), default=Fulfilment.MFN)
+    fulfilment: Mapped[Fulfilment] = mapped_column(enum_column(Fulfilment), default=Fulfilment.MFN)
     channel_price: Mapped[Money | None]
     currency: Mapped[Currency | None]
     channel_quantity: Mapped[int | None]
@@ -206,9 +213,9 @@ class Order(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="RESTRICT"))
     channel_order_id: Mapped[str] = mapped_column(String(100))
-    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus))
+    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus))
     channel_status: Mapped[str | None] = mapped_column(String(64))
-    fulfilment: Mapped[Fulfilment] = mapped_column(_enum(Fulfilment))
+    fulfilment: Mapped[Fulfilment] = mapped_column(enum_column(Fulfilment))
     purchase_date: Mapped[datetime]
     channel_updated_at: Mapped[datetime | None]
     ship_by: Mapped[datetime | None]
@@ -289,7 +296,7 @@ class Shipment(Base):
     shipped_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    notify_state: Mapped[NotifyState] = mapped_column(_enum(NotifyState), default=NotifyState.PENDING)
+    notify_state: Mapped[NotifyState] = mapped_column(enum_column(NotifyState), default=NotifyState.PENDING)
     notify_attempts: Mapped[int] = mapped_column(Integer, default=0)
     notify_error: Mapped[str | None] = mapped_column(Text)
     notified_at: Mapped[datetime | None]
@@ -384,12 +391,12 @@ class OutboxEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
-    kind: Mapped[OutboxKind] = mapped_column(_enum(OutboxKind))
+    kind: Mapped[OutboxKind] = mapped_column(enum_column(OutboxKind))
     sku: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int | None]
     price: Mapped[Money | None]
     currency: Mapped[Currency | None]
-    state: Mapped[OutboxState] = mapped_column(_enum(OutboxState), default=OutboxState.PENDING)
+    state: Mapped[OutboxState] = mapped_column(enum_column(OutboxState), default=OutboxState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     submission_id: Mapped[str | None] = mapped_column(String(100))
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -407,7 +414,7 @@ class JobRun(Base):
     integration_id: Mapped[int | None] = mapped_column(ForeignKey("integrations.id", ondelete="SET NULL"))
     stream: Mapped[str | None] = mapped_column(String(32))
     worker: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus), default=JobStatus.RUNNING)
+    status: Mapped[JobStatus] = mapped_column(enum_column(JobStatus), default=JobStatus.RUNNING)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
@@ -450,3 +457,48 @@ class ScheduledJob(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     next_run_at: Mapped[datetime | None]
     last_enqueued_at: Mapped[datetime | None]
+
+
+class UserRole(enum.StrEnum):
+    """Who may change what in the console and the API (everyone logged in may read)."""
+
+    HOST = "host"
+    """Carriers and fees."""
+    ADMIN = "admin"
+    """Prices and rules."""
+    OPERATOR = "operator"
+    """Orders and shipments."""
+    OWNER = "owner"
+    """Everything, users and integrations too."""
+
+
+class User(Base):
+    """A person who logs in to the console; the password is stored as an argon2 hash only."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[UserRole] = mapped_column(enum_column(UserRole))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A token a script sends as ``Authorization: Bearer``; only its SHA-256 is stored.
+
+    It acts with its user's role. ``prefix`` (the first characters) lets people tell tokens
+    apart in ``tokens list`` without the token itself being kept anywhere.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

@@ -28,10 +28,10 @@ from sqlalchemy.orm import Session
 from core.db.base import utcnow
 from core.db.members import member_of
 from core.db.models import (
+    COMMITTED_STATUSES,
     Listing,
     Order,
     OrderItem,
-    OrderStatus,
     OutboxEntry,
     OutboxKind,
     OutboxState,
@@ -46,12 +46,7 @@ from core.services.prices import decimals_of, parse_price
 
 log = get_logger(__name__)
 
-UNSHIPPED = (
-    OrderStatus.AWAITING_PAYMENT,
-    OrderStatus.AWAITING_SHIPMENT,
-    OrderStatus.PENDING_REVIEW,
-    OrderStatus.ON_HOLD,
-)
+UNSHIPPED = COMMITTED_STATUSES
 """Order statuses whose units are still committed (taken from stock, not yet shipped)."""
 
 CHUNK = 1_000

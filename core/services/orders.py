@@ -1,4 +1,4 @@
-"""Hub-side order actions: cancel, and subscription usage.
+"""Hub-side order actions: cancel, hold/release, choose a carrier by hand, and subscription usage.
 
 Cancelling in the hub never cancels on the channel (DESIGN.md section 3). Cancelling an
 unshipped order releases its committed units (available stock rises and is queued for every
@@ -14,9 +14,11 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.db.models import Order, OrderItem, OrderStatus
-from core.dto import Fulfilment
+from core.db.models import Integration, Order, OrderItem, OrderStatus
+from core.dto import Destination, Fulfilment
 from core.errors import InputError, NotFoundError
+from core.plugins import PluginManager
+from core.services.carriers import disabled_pairs
 from core.services.catalog import UNSHIPPED, enqueue_quantities
 
 ORDER_WEIGHT = {Fulfilment.MFN: Decimal("1"), Fulfilment.FBA: Decimal("0.5")}
@@ -28,6 +30,40 @@ def get_order(session: Session, order_id: int) -> Order:
     if order is None:
         raise NotFoundError(f"no order with id {order_id}")
     return order
+
+
+def find_order(session: Session, reference: str, integration: Integration | None = None) -> Order:
+    """The order a person means by ``reference``: a channel order id, ``ALIAS:ID``, or the hub id.
+
+    A channel order id is unique per integration only: within ``integration`` when given,
+    and when two integrations have it the error asks for the alias form instead of guessing.
+    """
+    query = select(Order).where(Order.channel_order_id == reference)
+    if integration is not None:
+        query = query.where(Order.integration_id == integration.id)
+    matches = list(session.scalars(query))
+    if not matches and ":" in reference:
+        alias, channel_id = reference.split(":", 1)
+        matches = list(
+            session.scalars(
+                select(Order)
+                .join(Integration, Integration.id == Order.integration_id)
+                .where(Integration.alias == alias, Order.channel_order_id == channel_id)
+            )
+        )
+    if not matches and reference.isdigit():
+        order = session.get(Order, int(reference))
+        if order is not None and (integration is None or order.integration_id == integration.id):
+            matches = [order]
+    if not matches:
+        raise NotFoundError(
+            f"order {reference!r} does not exist (give a channel order id, ALIAS:ID or the hub order id)"
+        )
+    if len(matches) > 1:
+        raise InputError(
+            "order", f"{reference!r} exists on several integrations; write it as ALIAS:{reference}"
+        )
+    return matches[0]
 
 
 def cancel(session: Session, order_id: int) -> Order:
@@ -72,3 +108,95 @@ def usage(session: Session, month: str) -> Usage:
     )
     mfn, fba = counts.get(Fulfilment.MFN, 0), counts.get(Fulfilment.FBA, 0)
     return Usage(month, mfn, fba, mfn * ORDER_WEIGHT[Fulfilment.MFN] + fba * ORDER_WEIGHT[Fulfilment.FBA])
+
+
+CLOSED = (OrderStatus.SHIPPED, OrderStatus.CANCELLED)
+
+
+def _destination(order: Order) -> Destination | None:
+    if not order.ship_country:
+        return None
+    return Destination(order.ship_country.upper(), order.ship_postal_code, order.ship_state)
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierChoice:
+    """A carrier a person may choose for an order: it serves the destination's area."""
+
+    code: str
+    name: str
+    area: str
+    enabled: bool
+    """False when the host switched it off there (choosing it by hand is still allowed)."""
+    services: list[str]
+
+
+def carrier_choices(session: Session, plugins: PluginManager, order_id: int) -> list[CarrierChoice]:
+    """Every carrier whose areas include the order's destination, as the plugins place it."""
+    order = get_order(session, order_id)
+    destination = _destination(order)
+    if destination is None:
+        return []
+    off = disabled_pairs(session, order.integration_id)
+    choices = []
+    for carrier in plugins.carriers().values():
+        area = plugins.carrier_area(carrier.code, destination)
+        if area is not None and area in carrier.areas:
+            choices.append(
+                CarrierChoice(
+                    carrier.code,
+                    carrier.name,
+                    area,
+                    (area, carrier.code) not in off,
+                    [s.code for s in carrier.services],
+                )
+            )
+    return choices
+
+
+def assign_carrier(
+    session: Session,
+    plugins: PluginManager,
+    order_id: int,
+    carrier_code: str,
+    service_code: str | None = None,
+) -> Order:
+    """A person chooses the carrier of an open order: a Pending review order continues to fulfilment.
+
+    Only a carrier serving the destination is accepted; one the host disabled there is (choosing
+    it by hand is the point of Pending review).
+    """
+    order = get_order(session, order_id)
+    if order.status in CLOSED:
+        raise InputError("order", f"order {order.id} is {order.status.value}; it needs no carrier")
+    choice = next((c for c in carrier_choices(session, plugins, order_id) if c.code == carrier_code), None)
+    if choice is None:
+        raise InputError("carrier", f"{carrier_code!r} does not serve this order's destination")
+    service = service_code or (choice.services[0] if choice.services else None)
+    if service is not None and service not in choice.services:
+        raise InputError("service", f"{carrier_code} has no service {service!r}")
+    order.carrier_code, order.service_code, order.review_reason = carrier_code, service, None
+    if order.status is OrderStatus.PENDING_REVIEW:
+        order.status = OrderStatus.AWAITING_SHIPMENT
+    session.flush()
+    return order
+
+
+def hold(session: Session, order_id: int) -> Order:
+    """Put an order awaiting shipment aside; nothing ships it until it is released."""
+    order = get_order(session, order_id)
+    if order.status is not OrderStatus.AWAITING_SHIPMENT:
+        raise InputError("order", f"order {order.id} is {order.status.value}; only orders awaiting shipment")
+    order.status = OrderStatus.ON_HOLD
+    session.flush()
+    return order
+
+
+def release(session: Session, order_id: int) -> Order:
+    """Return a held order to Awaiting shipment."""
+    order = get_order(session, order_id)
+    if order.status is not OrderStatus.ON_HOLD:
+        raise InputError("order", f"order {order.id} is {order.status.value}, not on hold")
+    order.status = OrderStatus.AWAITING_SHIPMENT
+    session.flush()
+    return order

@@ -62,7 +62,9 @@ def tick(sessions: sessionmaker[Session], actors: Sequence[ActorSpec], enqueue: 
         incomplete = list(
             session.execute(
                 select(Integration.id, Integration.alias).where(
-                    Integration.status == IntegrationStatus.INCOMPLETE
+                    Integration.status == IntegrationStatus.INCOMPLETE,
+                    Integration.disabled_at.is_(None),
+                    Integration.removed_at.is_(None),
                 )
             )
         )

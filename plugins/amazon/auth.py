@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from core.crypto import Secrets
-from core.errors import ChannelAuthError, TransientChannelError
+from core.api import ChannelAuthError, Secrets, TransientChannelError
 
 REFRESH_MARGIN = 60.0
 """Seconds before expiry at which a cached token is considered stale."""

@@ -32,8 +32,7 @@ from typing import Any
 import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from core.errors import ChannelAuthError, ChannelError, ThrottledError, TransientChannelError
-from core.logs import get_logger
+from core.api import ChannelAuthError, ChannelError, ThrottledError, TransientChannelError, get_logger
 from plugins.amazon.auth import LwaTokens
 from plugins.amazon.operations import Operation, operation
 from plugins.amazon.ratelimit import BucketKey, RateLimiter

@@ -31,11 +31,14 @@ from typing import Any
 
 import httpx
 
-from core.dto import (
+from core.api import (
+    ChannelError,
     ChannelProduct,
     ConfirmationResult,
+    ConnectorContext,
     FulfilmentPage,
     FulfilmentUpdate,
+    InputError,
     InventoryLevel,
     OrdersPage,
     PriceUpdate,
@@ -43,10 +46,9 @@ from core.dto import (
     QuantityUpdate,
     RecordFailure,
     ShipmentConfirmation,
+    TransientChannelError,
+    get_logger,
 )
-from core.errors import ChannelError, InputError, TransientChannelError
-from core.logs import get_logger
-from core.types import ConnectorContext
 from plugins.amazon import feeds, mapping
 from plugins.amazon.auth import LwaCredentials, LwaTokens
 from plugins.amazon.client import (

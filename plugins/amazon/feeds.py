@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.dto import PriceUpdate, QuantityUpdate, SkuResult
+from core.api import PriceUpdate, QuantityUpdate, SkuResult
 
 MAX_MESSAGES = 25_000
 FEED_TYPE = "JSON_LISTINGS_FEED"

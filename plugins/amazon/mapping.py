@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.dto import (
+from core.api import (
     Address,
     ChannelOrder,
     ChannelOrderItem,
@@ -27,10 +27,10 @@ from core.dto import (
     ChannelProduct,
     Fulfilment,
     FulfilmentUpdate,
+    InputError,
     InventoryLevel,
     Money,
 )
-from core.errors import InputError
 
 _STATUS = {
     "PENDING_AVAILABILITY": ChannelOrderStatus.PENDING,

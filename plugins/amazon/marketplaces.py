@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.types import Marketplace
+from core.api import Marketplace
 
 
 @dataclass(frozen=True, slots=True)

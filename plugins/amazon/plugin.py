@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from core.hookspecs import hookimpl
-from core.types import ChannelType, CliGroup
+from core.api import ChannelType, CliGroup, DemoChannel, hookimpl
 
 
 @hookimpl
@@ -22,18 +21,22 @@ def channelhub_channel_types() -> Iterator[ChannelType]:
         settings_model=AmazonSettings,
         credential_fields=("refresh_token",),
         connector_factory=AmazonConnector,
+        optional_credentials=("client_id", "client_secret"),
+        account_setting="seller_id",
     )
 
 
 @hookimpl
 def channelhub_cli() -> Iterator[CliGroup]:
-    """``integrations add amazon``, ``sandbox amazon serve`` and ``demo``."""
-    from plugins.amazon.cli import app as add_app
-    from plugins.amazon.demo import app as demo_app
+    """``sandbox amazon serve`` (core's ``integrations add amazon`` connects it)."""
     from plugins.amazon.sandbox.cli import app as sandbox_app
 
-    yield CliGroup(name="add", parent="integrations", app=add_app, help="Connect a sales channel.")
     yield CliGroup(name="amazon", parent="sandbox", app=sandbox_app, help="Local Amazon SP-API sandbox.")
-    yield CliGroup(
-        name="demo", app=demo_app, help="Run the whole flow against the Amazon sandbox, then summarise."
-    )
+
+
+@hookimpl
+def channelhub_demo_channel() -> DemoChannel:
+    """The SP-API sandbox, for ``channelhub demo``."""
+    from plugins.amazon.demo import DEMO
+
+    return DEMO

@@ -10,11 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db.members import member_of
-from core.db.models import Integration, Order, OrderStatus
-from core.dto import Destination
-from core.errors import InputError, NotFoundError
-from core.services.carriers import disabled_pairs
+from core.api import Destination, InputError, Integration, Order, OrderStatus, disabled_pairs, member_of
 from plugins.bigbuy_mip.catalogue import Catalogue
 
 CLOSED = (OrderStatus.SHIPPED, OrderStatus.CANCELLED)
@@ -75,23 +71,6 @@ def pending_orders(
             )
         )
     return result
-
-
-def find_order(session: Session, reference: str, integration: Integration | None) -> Order:
-    """An order by its channel order id (or hub id), within one integration when given."""
-    query = select(Order).where(Order.channel_order_id == reference)
-    if integration is not None:
-        query = query.where(Order.integration_id == integration.id)
-    found = list(session.scalars(query))
-    if len(found) > 1:
-        raise InputError("order", f"{reference!r} exists on several integrations; add --integration NAME")
-    if found:
-        return found[0]
-    if reference.isdigit():
-        order = session.get(Order, int(reference))
-        if order is not None and (integration is None or order.integration_id == integration.id):
-            return order
-    raise NotFoundError(f"no order {reference!r} (give the channel order id or the hub order id)")
 
 
 def assign_carrier(

@@ -27,9 +27,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from core.dto import Destination, Money, RateQuote
-from core.errors import InputError
-from core.types import Carrier, CarrierService
+from core.api import Carrier, CarrierService, Destination, InputError, Money, RateQuote
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "catalogue.json"
 PATH_ENV = "CHANNELHUB_BIGBUY_CATALOGUE"

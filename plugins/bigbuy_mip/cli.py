@@ -10,17 +10,25 @@ from dataclasses import asdict
 
 import typer
 
-from core.cli import validate
-from core.cli.output import console, integration_ref, money, print_json, print_table
-from core.db.session import session_scope
-from core.errors import InputError
-from core.services.carriers import disabled_pairs
-from core.services.integrations import aliases as integration_aliases
-from core.types import CliGroup
+from core.api import (
+    CliGroup,
+    InputError,
+    console,
+    disabled_pairs,
+    find_integration,
+    find_order,
+    integration_aliases,
+    integration_ref,
+    money,
+    print_json,
+    print_table,
+    session_scope,
+    validate,
+)
 from plugins.bigbuy_mip import carriers_admin, filters
 from plugins.bigbuy_mip.catalogue import get_catalogue
 from plugins.bigbuy_mip.models import CarrierStrategy
-from plugins.bigbuy_mip.options import find_integration, integrations, set_strategy
+from plugins.bigbuy_mip.options import integrations, set_strategy
 
 INTEGRATION = typer.Option(None, "--integration", help="Integration alias (default: every integration).")
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
@@ -143,7 +151,7 @@ def orders_assign(
     catalogue = get_catalogue()
     with session_scope() as session:
         target = find_integration(session, integration) if integration else None
-        found = carriers_admin.find_order(session, order, target)
+        found = find_order(session, order, target)
         chosen = carriers_admin.assign_carrier(
             session, catalogue, found, code, service_code=service, force=force
         )

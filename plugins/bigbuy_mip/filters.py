@@ -18,10 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db.models import Integration, Listing, Product
-from core.dto import Fulfilment
-from core.errors import InputError, NotFoundError
-from core.services import catalog
+from core.api import Fulfilment, InputError, Integration, Listing, NotFoundError, Product, set_exclusions
 from plugins.bigbuy_mip.models import FilterMode, ProductFilter
 
 
@@ -148,4 +145,4 @@ def apply_filters(session: Session, integration: Integration) -> int:
     queued with their real available quantity.
     """
     excluded = {product_id for _, _, product_id in excluded_listings(session, integration)}
-    return catalog.set_exclusions(session, integration.id, excluded)
+    return set_exclusions(session, integration.id, excluded)

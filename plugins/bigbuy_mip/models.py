@@ -10,11 +10,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, MetaData, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db.base import NAMING_CONVENTION, UTCDateTime, utcnow
-from core.db.models import Integration
+from core.api import Integration, PluginBase, plugin_metadata, utcnow
 
 
 class CarrierStrategy(enum.StrEnum):
@@ -29,9 +28,11 @@ class FilterMode(enum.StrEnum):
     EXCLUDE = "exclude"
 
 
-class BigbuyBase(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime()}
+class BigbuyBase(PluginBase):
+    """Separate metadata, on the plugin's own Alembic branch."""
+
+    __abstract__ = True
+    metadata = plugin_metadata()
 
 
 class IntegrationOptions(BigbuyBase):

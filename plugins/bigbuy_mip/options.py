@@ -7,18 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db.members import member_of
-from core.db.models import Integration
-from core.errors import NotFoundError
+from core.api import Integration, NotFoundError, find_integration, member_of
 from plugins.bigbuy_mip.models import CarrierStrategy, IntegrationOptions
-
-
-def find_integration(session: Session, alias: str) -> Integration:
-    integration = session.scalar(select(Integration).where(Integration.alias == alias))
-    if integration is None:
-        known = ", ".join(session.scalars(select(Integration.alias).order_by(Integration.alias))) or "none"
-        raise NotFoundError(f"no integration named {alias!r} (known: {known})")
-    return integration
 
 
 def integrations(session: Session, alias: str | None) -> list[Integration]:

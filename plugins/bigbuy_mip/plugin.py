@@ -12,9 +12,20 @@ from pathlib import Path
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from core.dto import CarrierContext, CarrierDecision, Destination, PriceRuleSpec, RateQuote, RateRequest
-from core.hookspecs import hookimpl
-from core.types import Carrier, CliGroup, MigrationLocation, PriceFormula, PriceRuleType
+from core.api import (
+    Carrier,
+    CarrierContext,
+    CarrierDecision,
+    CliGroup,
+    Destination,
+    MigrationLocation,
+    PriceFormula,
+    PriceRuleSpec,
+    PriceRuleType,
+    RateQuote,
+    RateRequest,
+    hookimpl,
+)
 from plugins.bigbuy_mip import pricing
 from plugins.bigbuy_mip.catalogue import get_catalogue
 from plugins.bigbuy_mip.models import CarrierStrategy

@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.types import PricedProduct, PriceFormula, PriceRuleType
+from core.api import PricedProduct, PriceFormula, PriceRuleType
 
 CENT = Decimal("0.01")
 ONE = Decimal(1)

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.db.base import utcnow
-from core.db.session import session_factory, session_scope
-from core.plugins import get_plugin_manager
-from core.timing import get_timing
-from core.types import ActorSpec
+from core.api import ActorSpec, get_plugin_manager, get_timing, session_factory, session_scope, utcnow
 from plugins.shipstation_like.notify import DEFAULT_LIMIT, notify_pending
 from plugins.shipstation_like.redaction import redact_due
 

@@ -17,10 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db.models import Shipment
-from core.errors import ChannelhubError, InputError
-from core.plugins import PluginManager
-from plugins.shipstation_like.orders import find_order
+from core.api import ChannelhubError, InputError, PluginManager, Shipment, find_order
 from plugins.shipstation_like.shipments import ItemRequest, create_shipment
 
 REQUIRED = ("order", "carrier")

@@ -10,15 +10,23 @@ from typing import Annotated
 
 import typer
 
-from core.cli import validate
-from core.cli.output import console, integration_ref, print_json, print_table
-from core.cli.validate import check_moment, db_ids
-from core.db.base import utcnow
-from core.db.models import OrderStatus
-from core.db.session import session_factory, session_scope
-from core.errors import InputError
-from core.plugins import get_plugin_manager
-from core.services.integrations import aliases as integration_aliases
+from core.api import (
+    TO_SHIP_STATUSES,
+    InputError,
+    OrderStatus,
+    check_moment,
+    console,
+    find_order,
+    get_plugin_manager,
+    integration_aliases,
+    integration_ref,
+    print_json,
+    print_table,
+    session_factory,
+    session_scope,
+    utcnow,
+    validate,
+)
 from plugins.shipstation_like import orders as workflow
 from plugins.shipstation_like.batch import load_batch
 from plugins.shipstation_like.failed_notices import failed_notices, requeue_failed
@@ -79,7 +87,7 @@ def create(
     """Create one shipment for the order(s), or for some items of one order (a split)."""
     items = [ItemRequest.parse(text) for text in item or ()]
     with session_scope() as session:
-        found = [workflow.find_order(session, ref) for ref in orders]
+        found = [find_order(session, ref) for ref in orders]
         shipment = create_shipment(
             session,
             get_plugin_manager(),
@@ -195,7 +203,7 @@ def failed(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
 
 @shipments_app.command("retry")
 def retry(
-    ids: list[int] = typer.Argument(None, help="Ids from `shipments failed`.", callback=db_ids),
+    ids: list[int] = typer.Argument(None, help="Ids from `shipments failed`.", callback=validate.db_ids),
     all_failed: bool = typer.Option(False, "--all", help="Every failed notification."),
 ) -> None:
     """Queue failed notifications again; the next notify pass (or `shipments notify`) sends them."""
@@ -236,7 +244,7 @@ def hold(
 ) -> None:
     """Put an order awaiting shipment on hold."""
     with session_scope() as session:
-        workflow.hold(workflow.find_order(session, order))
+        workflow.hold(find_order(session, order))
     console.print(f"order {order} is on hold")
 
 
@@ -246,7 +254,7 @@ def release(
 ) -> None:
     """Return an order on hold to Awaiting shipment."""
     with session_scope() as session:
-        workflow.release(workflow.find_order(session, order))
+        workflow.release(find_order(session, order))
     console.print(f"order {order} is awaiting shipment")
 
 
@@ -273,7 +281,7 @@ def queue(
         rows = workflow.ship_queue(
             session,
             now=utcnow(),
-            statuses=status or workflow.UNSHIPPED,
+            statuses=status or TO_SHIP_STATUSES,
             sort=sort,
             late_within=timedelta(hours=late_hours),
             late_only=late_only,

@@ -14,9 +14,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
-from core.db.base import utcnow
-from core.db.models import NotifyState, Order, Shipment
-from core.errors import NotFoundError
+from core.api import NotFoundError, NotifyState, Order, Shipment, utcnow
 from plugins.shipstation_like.notify import QueuedNotice
 from plugins.shipstation_like.tables import Notice, NoticeAction, NoticeState
 

@@ -35,16 +35,24 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, CursorResult, Select, and_, case, or_, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from core.db.base import utcnow
-from core.db.models import Integration, NotifyState, Order, Shipment
-from core.dto import ConfirmationResult, ShipmentConfirmation
-from core.dto import ShipmentLine as ConfirmedLine
-from core.errors import ChannelhubError, ThrottledError, TransientChannelError
-from core.logs import get_logger
-from core.plugins import PluginManager
-from core.services.integrations import build_connector
-from core.timing import get_timing
-from core.types import ChannelConnector
+from core.api import (
+    ChannelConnector,
+    ChannelhubError,
+    ConfirmationResult,
+    Integration,
+    NotifyState,
+    Order,
+    PluginManager,
+    Shipment,
+    ShipmentConfirmation,
+    ThrottledError,
+    TransientChannelError,
+    build_connector,
+    get_logger,
+    get_timing,
+    utcnow,
+)
+from core.api import ShipmentLine as ConfirmedLine
 from plugins.shipstation_like.tables import Notice, NoticeAction, NoticeState
 
 log = get_logger(__name__)

@@ -15,38 +15,9 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db.models import Integration, Order, OrderStatus
-from core.errors import InputError, NotFoundError
-
-UNSHIPPED = (OrderStatus.AWAITING_SHIPMENT, OrderStatus.PENDING_REVIEW, OrderStatus.ON_HOLD)
-"""Statuses whose ship-by date still matters (late-risk applies to them)."""
+from core.api import TO_SHIP_STATUSES, InputError, Integration, Order, OrderStatus
 
 DEFAULT_LATE_HOURS = 24
-
-
-def find_order(session: Session, reference: str) -> Order:
-    """The order a person means by ``reference``: a channel order id, or ``ALIAS:ID``.
-
-    A channel order id is unique per integration only; when two integrations have it, the
-    error asks for the alias form instead of guessing.
-    """
-    matches = list(session.scalars(select(Order).where(Order.channel_order_id == reference)))
-    if not matches and ":" in reference:
-        alias, channel_id = reference.split(":", 1)
-        matches = list(
-            session.scalars(
-                select(Order)
-                .join(Integration, Integration.id == Order.integration_id)
-                .where(Integration.alias == alias, Order.channel_order_id == channel_id)
-            )
-        )
-    if not matches:
-        raise NotFoundError(f"order {reference!r} does not exist (give a channel order id or ALIAS:ID)")
-    if len(matches) > 1:
-        raise InputError(
-            "order", f"{reference!r} exists on several integrations; write it as ALIAS:{reference}"
-        )
-    return matches[0]
 
 
 def hold(order: Order) -> None:
@@ -69,7 +40,7 @@ def release(order: Order) -> None:
 
 def is_late_risk(order: Order, now: datetime, within: timedelta) -> bool:
     """True when an unshipped order's ship-by date has passed or falls within ``within``."""
-    return order.status in UNSHIPPED and order.ship_by is not None and order.ship_by <= now + within
+    return order.status in TO_SHIP_STATUSES and order.ship_by is not None and order.ship_by <= now + within
 
 
 class QueueSort(StrEnum):
@@ -94,7 +65,7 @@ def ship_queue(
     session: Session,
     *,
     now: datetime,
-    statuses: Sequence[OrderStatus] = UNSHIPPED,
+    statuses: Sequence[OrderStatus] = TO_SHIP_STATUSES,
     sort: QueueSort = QueueSort.SHIP_BY,
     late_within: timedelta = timedelta(hours=DEFAULT_LATE_HOURS),
     late_only: bool = False,

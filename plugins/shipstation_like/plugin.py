@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from core.hookspecs import hookimpl
-from core.types import ActorSpec, CliGroup, MigrationLocation
+from core.api import ActorSpec, CliGroup, DemoStep, MigrationLocation, hookimpl
 
 BRANCH = "shipstation_like"
 
@@ -32,3 +31,11 @@ def channelhub_actors() -> Iterator[ActorSpec]:
     from plugins.shipstation_like.actors import ACTORS
 
     yield from ACTORS
+
+
+@hookimpl
+def channelhub_demo_steps() -> Iterator[DemoStep]:
+    """Ship a batch and tell the channel, then redact buyer data (``channelhub demo``)."""
+    from plugins.shipstation_like.demo import STEPS
+
+    yield from STEPS

@@ -27,13 +27,18 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, String, select, update
 from sqlalchemy.orm import Session
 
-from core.db.base import utcnow
-from core.db.members import member_of
-from core.db.models import Integration, Order, Shipment, shipment_orders
-from core.errors import NotFoundError
-from core.logs import get_logger
-from core.plugins import PluginManager
-from core.services import quarantine
+from core.api import (
+    Integration,
+    NotFoundError,
+    Order,
+    PluginManager,
+    Shipment,
+    drop_quarantined_payloads,
+    get_logger,
+    member_of,
+    shipment_orders,
+    utcnow,
+)
 from plugins.shipstation_like.tables import LabelContact, Redaction
 
 log = get_logger(__name__)
@@ -157,7 +162,7 @@ def redact_due(session: Session, plugins: PluginManager, as_of: datetime) -> int
             )
         )
         if not orders:
-            dropped = quarantine.drop_payloads(session, as_of - UNSHIPPED_AFTER)
+            dropped = drop_quarantined_payloads(session, as_of - UNSHIPPED_AFTER)
             if dropped:
                 log.info("quarantine payloads redacted", entries=dropped)
             return count

@@ -24,13 +24,20 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.db.base import utcnow
-from core.db.members import member_of
-from core.db.models import Integration, NotifyState, Order, OrderItem, OrderStatus, Shipment
-from core.dto import Fulfilment
-from core.errors import InputError
-from core.plugins import PluginManager
-from core.services.catalog import ship_units
+from core.api import (
+    Fulfilment,
+    InputError,
+    Integration,
+    NotifyState,
+    Order,
+    OrderItem,
+    OrderStatus,
+    PluginManager,
+    Shipment,
+    member_of,
+    ship_units,
+    utcnow,
+)
 from plugins.shipstation_like.tables import (
     LabelContact,
     Notice,

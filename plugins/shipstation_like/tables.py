@@ -13,11 +13,10 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, MetaData, String, Text, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db.base import NAMING_CONVENTION, UTCDateTime, utcnow
-from core.db.models import Integration, Order, OrderItem, Shipment
+from core.api import Integration, Order, OrderItem, PluginBase, Shipment, enum_column, plugin_metadata, utcnow
 
 
 class NoticeAction(enum.StrEnum):
@@ -35,22 +34,11 @@ class NoticeState(enum.StrEnum):
     FAILED = "failed"
 
 
-def _enum(kind: type[enum.Enum]) -> Enum:
-    return Enum(
-        kind,
-        values_callable=lambda k: [m.value for m in k],
-        native_enum=False,
-        length=32,
-        create_constraint=True,
-        name=f"shipstation_{kind.__name__.lower()}",
-    )
-
-
-class ShipstationBase(DeclarativeBase):
+class ShipstationBase(PluginBase):
     """Separate metadata: core's model comparison never sees plugin tables and vice versa."""
 
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime()}
+    __abstract__ = True
+    metadata = plugin_metadata()
 
 
 NOTIFY_ACTION = f"action = '{NoticeAction.NOTIFY.value}'"
@@ -79,8 +67,10 @@ class Notice(ShipstationBase):
     shipment_id: Mapped[int] = mapped_column(ForeignKey(Shipment.id, ondelete="CASCADE"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey(Order.id, ondelete="CASCADE"), index=True)
     integration_id: Mapped[int] = mapped_column(ForeignKey(Integration.id, ondelete="CASCADE"))
-    action: Mapped[NoticeAction] = mapped_column(_enum(NoticeAction))
-    state: Mapped[NoticeState | None] = mapped_column(_enum(NoticeState))
+    action: Mapped[NoticeAction] = mapped_column(enum_column(NoticeAction, name="shipstation_noticeaction"))
+    state: Mapped[NoticeState | None] = mapped_column(
+        enum_column(NoticeState, name="shipstation_noticestate")
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     lease_until: Mapped[datetime | None]

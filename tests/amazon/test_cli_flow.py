@@ -83,7 +83,8 @@ def test_connect_sync_and_inspect(
     ("extra", "message"),
     [
         (["--history-days", "31"], "error: history-days: Input should be less than or equal to 30"),
-        (["--orders", "afn"], "error: orders: use mfn, fba or mfn,fba"),
+        (["--orders", "afn"], "error: orders: use one or more of mfn, fba separated by commas"),
+        (["--inventory", "none", "--orders", "none"], "error: orders: List should have at least 1 item"),
     ],
 )
 def test_bad_connect_options_are_one_line_errors_and_store_nothing(
@@ -108,14 +109,44 @@ def test_a_bad_marketplace_code_names_the_valid_ones(
     assert code == 2 and "marketplace: 'XX' is not a Amazon marketplace" in err
 
 
-def test_an_expired_refresh_token_says_what_to_do(
+def test_an_expired_refresh_token_says_what_to_do_and_stores_nothing(
     migrated: Settings, sandbox: RunningSandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = add_args(sandbox)
     args[args.index(sandbox.credentials.refresh_token)] = "Atzr|expired-long-ago"
     code, out, err = cli(capsys, *args)
     assert code == 1 and "Traceback" not in out + err
-    assert "amazon-uk: error (Login with Amazon refused the credentials (invalid_grant" in out
-    assert "re-authorise the app in Seller Central and update the refresh token" in out
+    assert "amazon-uk: the channel refused the credentials (Login with Amazon refused" in err
+    assert "re-authorise the app in Seller Central and update the refresh token" in err
+    assert "nothing was changed" in err and "Atzr|expired-long-ago" not in out + err
     code, out, _ = cli(capsys, "integrations", "list", "--json")
-    assert [(i["alias"], i["status"]) for i in json.loads(out)] == [("amazon-uk", "error")]
+    assert json.loads(out) == []  # the alias is still free: the corrected add goes through
+    code, out, _ = cli(capsys, *add_args(sandbox))
+    assert code == 0 and "amazon-uk: live" in out
+
+
+def test_unverified_add_is_stored_incomplete(
+    migrated: Settings, sandbox: RunningSandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = add_args(sandbox, "--no-verify")
+    args[args.index(sandbox.credentials.refresh_token)] = "Atzr|expired-long-ago"
+    code, out, _ = cli(capsys, *args)
+    assert code == 0 and "amazon-uk: added, incomplete" in out
+    code, out, _ = cli(capsys, "integrations", "retry", "amazon-uk")
+    assert code == 1 and "amazon-uk: error (Login with Amazon refused the credentials" in out
+
+
+def test_the_same_seller_and_marketplace_cannot_be_added_twice(
+    migrated: Settings, sandbox: RunningSandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(capsys, *add_args(sandbox))[0] == 0
+    args = add_args(sandbox)
+    args[args.index("amazon-uk")] = "amazon-uk-again"
+    code, _, err = cli(capsys, *args)
+    assert code == 2 and "error: seller-id: integration 'amazon-uk' already connects this account" in err
+    code, _, err = cli(capsys, *add_args(sandbox))
+    assert code == 2 and "error: alias: 'amazon-uk' is already used" in err
+    args[args.index("UK")] = "DE"  # the same seller on another marketplace is another integration
+    assert cli(capsys, *args)[0] == 0
+    code, out, _ = cli(capsys, "integrations", "list", "--json")
+    assert sorted(i["alias"] for i in json.loads(out)) == ["amazon-uk", "amazon-uk-again"]

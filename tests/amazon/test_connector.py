@@ -43,7 +43,8 @@ def connect(
     integration = integrations.add(
         session,
         plugins,
-        channel_key="amazon",
+        channel="amazon",
+        verify=False,
         marketplace=market,
         alias=f"amazon-{market.lower()}",
         settings={"seller_id": c.seller_id, "endpoint": sb.base_url, **extra},

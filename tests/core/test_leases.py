@@ -22,6 +22,7 @@ from core.db.models import Integration, IntegrationStatus, JobRun, JobStatus, Or
 from core.dto import ChannelOrderStatus
 from core.plugins import PluginManager
 from core.services import job_runs, scheduler, sync
+from core.services.streams import orders as orders_stream
 from core.settings import get_settings
 from tests.core.test_sync import channel_order, count, run, world
 from tests.fakes.channel import CHANNEL
@@ -101,7 +102,7 @@ def test_unthrottled_pages_are_still_written_in_big_batches(session: Session, wo
         sessions, plugins, integration_id, "orders", progress=lambda _what, n: batches.append(n)
     )
     assert result.counts["created"] == 3000
-    assert max(batches) >= sync.ORDER_BATCH and len(batches) < 30 // 2, batches
+    assert max(batches) >= orders_stream.ORDER_BATCH and len(batches) < 30 // 2, batches
 
 
 def test_a_runner_whose_stream_was_taken_over_stops_before_its_next_write(

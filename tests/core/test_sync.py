@@ -38,6 +38,7 @@ from core.dto import (
 from core.errors import ChannelAuthError, TransientChannelError
 from core.plugins import PluginManager
 from core.services import catalog, orders, scheduler, stream_lock, sync
+from core.services.streams import orders as orders_stream
 from tests.core import factories
 from tests.fakes.channel import CHANNEL, FakeChannelPlugin
 
@@ -113,7 +114,7 @@ def test_import_is_idempotent_and_the_cursor_advances(session: Session, world: t
 def test_a_crash_mid_import_resumes_from_the_last_committed_batch(
     session: Session, world: tuple, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sync, "ORDER_BATCH", 100)
+    monkeypatch.setattr(orders_stream, "ORDER_BATCH", 100)
     CHANNEL.orders = [channel_order(n) for n in range(500)]
     CHANNEL.fail_after_pages = 3
     with pytest.raises(TransientChannelError):

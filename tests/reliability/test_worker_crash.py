@@ -18,6 +18,7 @@ from core.db.session import session_factory
 from core.dto import Fulfilment
 from core.plugins import PluginManager
 from core.services import catalog, sync
+from core.services.streams import orders as orders_stream
 from core.settings import Settings
 from plugins.amazon.marketplaces import BY_CODE
 from plugins.amazon.sandbox import SandboxConfig, running_sandbox
@@ -56,7 +57,7 @@ def test_kill9_mid_import_loses_and_duplicates_no_order(
     with running_sandbox(SandboxConfig(seed=21, orders=9000, time_scale=600, throttle=False)) as sandbox:
         integration_id = connect(session, plugins, sandbox, pace_requests=False)
         expected = seeded(sandbox, UK.channel_id)
-        assert len(expected) > 2 * sync.ORDER_BATCH  # several committed batches to die between
+        assert len(expected) > 2 * orders_stream.ORDER_BATCH  # several committed batches to die between
 
         worker = fleet.start()
         fleet.enqueue("sync_stream", integration_id, "orders")

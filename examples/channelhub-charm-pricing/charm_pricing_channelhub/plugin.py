@@ -19,9 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.dto import PriceRuleSpec
-from core.hookspecs import hookimpl
-from core.types import PricedProduct, PriceFormula, PriceRuleType
+from core.api import PricedProduct, PriceFormula, PriceRuleSpec, PriceRuleType, hookimpl
 
 RULE_TYPE = "charm"
 ONE = Decimal(1)

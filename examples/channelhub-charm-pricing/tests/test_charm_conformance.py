@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from charm_pricing_channelhub import plugin
 
-from core.dto import PriceRuleSpec, PricingInput
+from core.api import PriceRuleSpec, PricingInput
 from core.testing import PricingHarness, pricing_conformance
 
 

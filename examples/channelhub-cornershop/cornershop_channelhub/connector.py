@@ -9,12 +9,15 @@ from typing import Any
 
 import httpx
 
-from core.dto import (
+from core.api import (
+    ChannelAuthError,
+    ChannelError,
     ChannelOrder,
     ChannelOrderItem,
     ChannelOrderStatus,
     ChannelProduct,
     ConfirmationResult,
+    ConnectorContext,
     Fulfilment,
     FulfilmentPage,
     InventoryLevel,
@@ -26,9 +29,9 @@ from core.dto import (
     RecordFailure,
     ShipmentConfirmation,
     SkuResult,
+    ThrottledError,
+    TransientChannelError,
 )
-from core.errors import ChannelAuthError, ChannelError, ThrottledError, TransientChannelError
-from core.types import ConnectorContext
 
 STATUSES = {
     "paid": ChannelOrderStatus.UNSHIPPED,
@@ -84,7 +87,7 @@ class CornershopConnector:
             yield OrdersPage(orders, after, failures)
 
     def fetch_orders_by_id(self, channel_order_ids: Sequence[str]) -> OrdersPage:
-        """Quarantined orders, asked for again one by one (``core.types.RefetchesOrders``)."""
+        """Quarantined orders, asked for again one by one (``core.api.RefetchesOrders``)."""
         raws, missing = [], []
         for order_id in channel_order_ids:
             try:

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel, Field
 
-from core.hookspecs import hookimpl
-from core.types import ChannelType, Marketplace
+from core.api import ChannelType, Marketplace, hookimpl
 from cornershop_channelhub.connector import CornershopConnector
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from plugins.amazon.sandbox.config import SandboxConfig
 from plugins.amazon.sandbox.faults import FaultBoard
+from plugins.amazon.sandbox.mcf_seed import generate_fulfillment_orders
 from plugins.amazon.sandbox.render import RenderedOrder, render
 from plugins.amazon.sandbox.seed import Catalogue, Listing, OrderSpec, generate_listings, generate_order
 from plugins.amazon.sandbox.throttle import Throttle
@@ -167,8 +168,6 @@ class SandboxState:
 
     def seed(self) -> None:
         """(Re)build all seeded data: listings, orders, MCF orders; clear every record."""
-        from plugins.amazon.sandbox.fulfillment import generate_fulfillment_orders
-
         cfg = self.config
         listings = generate_listings(cfg.seed, cfg.listings, self.anchor)
         self.listings = {lst.sku: lst for lst in listings}

@@ -1,0 +1,115 @@
+"""The ``orders`` stream: new and updated orders, committed as pages arrive.
+
+A batch is flushed when it reached ``ORDER_BATCH`` orders or when no further page is ready
+yet (so at Amazon's pace each page commits at once); the cursor is saved in the same
+transaction as the batch, so it advances only once the batch is committed. Quarantined orders
+are asked for again first.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core.db.base import utcnow
+from core.dto import (
+    ChannelOrder,
+    RecordFailure,
+)
+from core.logs import get_logger
+from core.services import (
+    order_import,
+    quarantine,
+)
+from core.services.prefetch import prefetched
+from core.services.streams.runner import AfterOrders, Runner
+from core.types import ChannelConnector
+
+log = get_logger(__name__)
+
+
+ORDER_BATCH = 1_000
+"""Orders committed per transaction: big enough for bulk speed, small enough for flat memory."""
+
+
+PREFETCH_PAGES = 20
+"""Pages read ahead while a batch is written: a whole batch at 50+ orders a page (Amazon: 100)."""
+
+
+def _orders(runner: Runner, connector: ChannelConnector, after_orders: AfterOrders | None) -> None:
+    integration = runner.integration
+    cursor = runner.saved_cursor()
+    history = int(integration.settings.get("history_days", 30))
+    since = utcnow() - timedelta(days=history)
+    pending: list[ChannelOrder] = []
+    failures: list[RecordFailure] = []
+    last_cursor = saved = cursor
+    analysed = False  # statistics refreshed at most once per run, and only if the planner is behind
+
+    def flush(page_cursor: str | None) -> None:
+        nonlocal analysed, saved
+        with runner.sessions() as session:
+            runner.fence(session)
+            written = quarantine.take_orders(session, integration.id, pending, failures, page_cursor)
+            result = written.imported
+            if written.quarantined:
+                runner.run.add("errors", written.quarantined)
+            runner.commit_batch(session, page_cursor, save_cursor=True)
+            if after_orders and result.new_unshipped:
+                after_orders(session, result.new_unshipped)
+                session.commit()
+        runner.run.add("created", result.created)
+        if not analysed and runner.run.counts["created"] >= order_import.ANALYZE_AFTER:
+            analysed = True
+            with runner.sessions() as session:
+                order_import.refresh_statistics(session, runner.run.counts["created"])
+                session.commit()
+        runner.run.add("updated", result.updated)
+        runner.run.add("unchanged", result.unchanged)
+        if written.resolved:
+            runner.run.add("errors_resolved", written.resolved)
+        runner.progress("orders", len(pending) + len(failures))
+        pending.clear()
+        failures.clear()
+        saved = page_cursor
+
+    _retry_quarantined(runner, connector, after_orders)
+    pages = prefetched(connector.fetch_orders(cursor, since=since), depth=PREFETCH_PAGES)
+    for page in pages:
+        pending.extend(page.orders)
+        failures.extend(page.failures)
+        last_cursor = page.cursor
+        if len(pending) >= ORDER_BATCH or not pages.ready():
+            flush(last_cursor)  # the batch is big enough, or the channel is slower than we write
+        else:
+            runner.keeper.beat()  # at least one renewal per page, whatever the clock says
+    if pending or failures or last_cursor != saved:
+        flush(last_cursor)
+
+
+def _retry_quarantined(runner: Runner, connector: ChannelConnector, after_orders: AfterOrders | None) -> None:
+    """Ask the channel again for quarantined orders before the new ones; the cursor stays."""
+    with runner.sessions() as session:
+        refs = quarantine.retryable_orders(session, runner.integration.id)
+    page = quarantine.refetch_orders(connector, refs)
+    if page is None:
+        return
+    with runner.sessions() as session:
+        runner.fence(session)
+        written = quarantine.take_orders(session, runner.integration.id, page.orders, page.failures)
+        runner.commit_batch(session)
+        if after_orders and written.imported.new_unshipped:
+            after_orders(session, written.imported.new_unshipped)
+            session.commit()
+    runner.run.add("created", written.imported.created)
+    runner.run.add("updated", written.imported.updated)
+    if written.resolved:
+        runner.run.add("errors_resolved", written.resolved)
+
+
+class OrdersStream:
+    """The ``orders`` stream, as the sync engine runs it."""
+
+    name = "orders"
+
+    def run(self, runner: Runner, connector: ChannelConnector, after_orders: AfterOrders | None) -> None:
+        _orders(runner, connector, after_orders)

@@ -1,0 +1,493 @@
+"""Server-rendered pages (Jinja2, autoescaped: channel data is untrusted) and their form posts.
+
+Each page shows the records :mod:`core.web.views` builds for the API. A control is rendered
+only for a role that may use it; the handler behind it checks the role again (403), and the
+CSRF token (:func:`core.web.security.check_csrf`) on every post.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
+from starlette.templating import Jinja2Templates
+
+from core import __version__
+from core.db.models import OrderStatus
+from core.db.session import session_factory
+from core.errors import InputError
+from core.plugins import PluginManager
+from core.services import carriers, catalogue_import, integrations, orders, pricing, quarantine, users
+from core.services.users import Permission
+from core.web import charts, views
+from core.web.db import db_session, plugin_manager
+from core.web.security import Caller, check_csrf, csrf_token, current_caller, require, sign_in, sign_out
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(
+    env=Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+)
+router = APIRouter(
+    default_response_class=HTMLResponse, dependencies=[Depends(check_csrf)], include_in_schema=False
+)
+DB = Depends(db_session)
+READ = Depends(current_caller)
+
+
+PLUGINS = Depends(plugin_manager)
+
+
+def render(
+    request: Request, name: str, caller: Caller | None, status_code: int = 200, **context: Any
+) -> Response:
+    return templates.TemplateResponse(
+        request,
+        name,
+        {"caller": caller, "csrf": csrf_token(request), "version": __version__, **context},
+        status_code=status_code,
+    )
+
+
+def problem(request: Request, message: str, status_code: int) -> Response:
+    """A page that says what was wrong (bad input, missing thing) in one line."""
+    return render(request, "problem.html", None, status_code, message=message)
+
+
+def back(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# ---------------------------------------------------------------------- login
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> Response:
+    return render(request, "login.html", None, next=next if next.startswith("/") else "/")
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    name: str = Form(max_length=100),
+    password: str = Form(max_length=1000),
+    next: str = Form("/"),
+    session: Session = DB,
+) -> Response:
+    user = users.authenticate(session, name, password)
+    if user is None:
+        return render(request, "login.html", None, 401, next=next, error="wrong name or password")
+    sign_in(request, user)
+    return back(next if next.startswith("/") and not next.startswith("//") else "/")
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    sign_out(request)
+    return back("/login")
+
+
+@router.get("/")
+def home() -> Response:
+    return back("/integrations")
+
+
+# ---------------------------------------------------------------------- integrations
+@router.get("/integrations")
+def integrations_page(
+    request: Request, caller: Caller = READ, session: Session = DB, plugins: PluginManager = PLUGINS
+) -> Response:
+    return render(
+        request,
+        "integrations.html",
+        caller,
+        rows=views.integration_records(session),
+        channel_types=integrations.channel_types(plugins),
+    )
+
+
+def _prefixed(form: Mapping[str, Any], prefix: str) -> dict[str, str]:
+    return {
+        k.removeprefix(prefix): v
+        for k, v in form.items()
+        if k.startswith(prefix) and isinstance(v, str) and v.strip() != ""
+    }
+
+
+@router.post("/integrations/add")
+async def integrations_add(
+    request: Request,
+    _: Caller = Depends(require(Permission.INTEGRATIONS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    """The add form, built from the channel type's settings and credential fields."""
+    form = dict(await request.form())
+    channel = str(form.get("channel", ""))
+    info = next((t for t in integrations.channel_types(plugins) if t.key == channel), None)
+    if info is None:
+        raise InputError("channel", f"unknown channel type {channel!r}")
+    fields = {f.name: f for f in info.settings_fields}
+    settings = {
+        name: integrations.parse_setting(fields[name], text)
+        for name, text in _prefixed(form, "setting.").items()
+        if name in fields
+    }
+    integrations.add(
+        session,
+        plugins,
+        channel,
+        str(form.get("alias", "")),
+        settings,
+        _prefixed(form, "credential."),
+        marketplace=str(form.get("marketplace") or "") or None,
+    )
+    return back("/integrations")
+
+
+@router.post("/integrations/{name}/credentials")
+async def integrations_credentials(
+    request: Request,
+    name: str,
+    _: Caller = Depends(require(Permission.INTEGRATIONS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    """New credentials (only the fields filled in change), verified before they are kept."""
+    integrations.update(
+        session, plugins, name, credentials=_prefixed(dict(await request.form()), "credential.")
+    )
+    return back("/integrations")
+
+
+@router.post("/integrations/{name}/{action}")
+def integrations_action(
+    name: str,
+    action: str,
+    keep_orders: bool = Form(True),
+    _: Caller = Depends(require(Permission.INTEGRATIONS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    """Retry (verify again), disable, enable or remove."""
+    if action == "retry":
+        integrations.verify(session, integrations.find(session, name).id, plugins)
+    elif action == "disable":
+        integrations.disable(session, name)
+    elif action == "enable":
+        integrations.enable(session, plugins, name)
+    elif action == "remove":
+        integrations.remove(session, name, keep_orders=keep_orders)
+    else:
+        raise InputError("action", "must be retry, disable, enable or remove")
+    return back("/integrations")
+
+
+# ---------------------------------------------------------------------- carriers
+@router.get("/carriers")
+def carriers_page(
+    request: Request, caller: Caller = READ, session: Session = DB, plugins: PluginManager = PLUGINS
+) -> Response:
+    return render(request, "carriers.html", caller, rows=views.carrier_matrix(session, plugins))
+
+
+def _matrix_row(
+    session: Session, plugins: PluginManager, integration_id: int, area: str, carrier: str
+) -> dict[str, Any]:
+    for row in views.carrier_matrix(session, plugins):
+        if (row["integration_id"], row["area"], row["carrier"]) == (integration_id, area, carrier):
+            return row
+    raise InputError("carrier", f"{carrier} does not serve {area}")
+
+
+@router.post("/carriers/switch")
+def carriers_switch(
+    request: Request,
+    integration_id: int = Form(ge=1, le=2**31 - 1),
+    area: str = Form(max_length=64),
+    carrier: str = Form(max_length=64),
+    enabled: bool = Form(),
+    confirm: bool = Form(False),
+    caller: Caller = Depends(require(Permission.CARRIERS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    """Switch at once; switching off an area's last carrier first returns a warning to confirm."""
+    if not enabled and not confirm:
+        impact = views.switch_impact(session, plugins, integration_id, area, carrier)
+        if impact.warnings:
+            row = _matrix_row(session, plugins, integration_id, area, carrier)
+            return render(request, "_carrier_row.html", caller, row=row, impact=impact)
+    done = carriers.set_enabled(
+        session, plugins, carrier, area, enabled=enabled, integration_ids=[integration_id]
+    )
+    session.flush()
+    row = _matrix_row(session, plugins, integration_id, area, carrier)
+    return render(request, "_carrier_row.html", caller, row=row, done=done)
+
+
+# ---------------------------------------------------------------------- orders
+def _flag(value: str | None) -> bool:
+    return value not in (None, "", "0", "false", "off")
+
+
+@router.get("/orders")
+def orders_page(
+    request: Request,
+    status: str | None = None,
+    integration_id: str | None = None,
+    pending_review: str | None = None,
+    late_risk: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+    caller: Caller = READ,
+    session: Session = DB,
+) -> Response:
+    chosen = None
+    if status:
+        try:
+            chosen = OrderStatus(status)
+        except ValueError:
+            raise InputError("status", f"unknown status {status!r}") from None
+    iid = None
+    if integration_id:
+        if not integration_id.isdigit():
+            raise InputError("integration_id", "must be a number")
+        iid = int(integration_id)
+    review, late = _flag(pending_review), _flag(late_risk)
+    filters: dict[str, object] = {
+        "status": status or "",
+        "integration_id": iid,
+        "pending_review": review,
+        "late_risk": late,
+    }
+    page = views.order_page(
+        session,
+        status=chosen,
+        integration_id=iid,
+        pending_review=review,
+        late_risk=late,
+        offset=offset,
+        limit=limit,
+    )
+    query = "&".join(
+        f"{k}={'1' if v is True else v}" for k, v in filters.items() if v not in (None, "", False)
+    )
+    return render(
+        request,
+        "orders.html",
+        caller,
+        page=page,
+        filters=filters,
+        query=query,
+        statuses=[s.value for s in OrderStatus],
+        integrations=integrations.aliases(session),
+    )
+
+
+@router.get("/orders/{order_id}")
+def order_page(
+    request: Request,
+    order_id: int,
+    caller: Caller = READ,
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    return render(request, "order.html", caller, order=views.order_record(session, plugins, order_id))
+
+
+@router.post("/orders/{order_id}/carrier")
+def order_assign(
+    order_id: int,
+    carrier: str = Form(max_length=64),
+    _: Caller = Depends(require(Permission.ORDERS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    orders.assign_carrier(session, plugins, order_id, carrier)
+    return back(f"/orders/{order_id}")
+
+
+@router.post("/orders/{order_id}/{action}")
+def order_hold_release(
+    order_id: int,
+    action: str,
+    _: Caller = Depends(require(Permission.ORDERS)),
+    session: Session = DB,
+) -> Response:
+    if action == "hold":
+        orders.hold(session, order_id)
+    elif action == "release":
+        orders.release(session, order_id)
+    else:
+        raise InputError("action", "must be hold or release")
+    return back(f"/orders/{order_id}")
+
+
+# ---------------------------------------------------------------------- prices
+@router.get("/prices")
+def prices_page(
+    request: Request, caller: Caller = READ, session: Session = DB, plugins: PluginManager = PLUGINS
+) -> Response:
+    return render(request, "prices.html", caller, **views.price_overview(session, plugins))
+
+
+@router.post("/prices/{integration_id}/rules-enabled")
+def prices_switch(
+    integration_id: int,
+    enabled: bool = Form(),
+    _: Caller = Depends(require(Permission.PRICES)),
+    session: Session = DB,
+) -> Response:
+    pricing.configure(session, integration_id, rules_enabled=enabled)
+    return back("/prices")
+
+
+@router.post("/prices/rules")
+async def prices_add_rule(
+    request: Request,
+    _: Caller = Depends(require(Permission.PRICES)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    """The add-rule form: ``param.<name>`` fields are the rule type's params; empty means default."""
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    params = {k.removeprefix("param."): v for k, v in values.items() if k.startswith("param.") and v != ""}
+    conditions = {k.removeprefix("cond."): v for k, v in values.items() if k.startswith("cond.") and v != ""}
+    integration = values.get("integration_id") or ""
+    priority = values.get("priority") or "100"
+    if not priority.lstrip("-").isdigit():
+        raise InputError("priority", "must be a whole number")
+    if integration and not integration.isdigit():
+        raise InputError("integration_id", "must be a number")
+    new = pricing.NewRule(
+        values.get("rule_type", ""),
+        params,
+        conditions,
+        int(integration) if integration else None,
+        values.get("name") or None,
+        int(priority),
+    )
+    pricing.add_rule(session, plugins, new)
+    return back("/prices")
+
+
+@router.post("/prices/rules/{rule_id}/remove")
+def prices_remove_rule(
+    rule_id: int, _: Caller = Depends(require(Permission.PRICES)), session: Session = DB
+) -> Response:
+    pricing.remove_rule(session, rule_id)
+    return back("/prices")
+
+
+@router.get("/prices/{integration_id}/preview")
+def prices_preview(
+    request: Request,
+    integration_id: int,
+    offset: int = 0,
+    limit: int = 50,
+    caller: Caller = READ,
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    """A page of the diff at once; the count (and the Apply button) arrive after, through htmx."""
+    diff = views.preview_page(session, plugins, integration_id, offset, limit)
+    session.rollback()
+    return render(request, "preview.html", caller, diff=diff)
+
+
+@router.get("/prices/{integration_id}/preview/count")
+def prices_preview_count(
+    request: Request,
+    integration_id: int,
+    caller: Caller = READ,
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    count = views.preview_count(session, plugins, integration_id)
+    session.rollback()
+    return render(request, "_preview_count.html", caller, count=count, integration_id=integration_id)
+
+
+@router.post("/prices/{integration_id}/apply")
+def prices_apply(
+    request: Request,
+    integration_id: int,
+    caller: Caller = Depends(require(Permission.PRICES)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    integration = integrations.get_integration(session, integration_id)
+    queued = pricing.apply(session, plugins, integration_id)
+    return render(request, "applied.html", caller, queued=queued, alias=integration.alias)
+
+
+# ---------------------------------------------------------------------- products
+@router.get("/products")
+def products_page(
+    request: Request,
+    q: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+    caller: Caller = READ,
+    session: Session = DB,
+) -> Response:
+    page = views.product_page(session, q=q, offset=offset, limit=limit)
+    return render(request, "products.html", caller, page=page, q=q or "")
+
+
+@router.get("/products/{sku:path}")
+def product_page(request: Request, sku: str, caller: Caller = READ, session: Session = DB) -> Response:
+    return render(request, "product.html", caller, product=views.product_record(session, sku))
+
+
+@router.post("/import/products")
+def products_import(
+    request: Request,
+    file: UploadFile = File(...),
+    caller: Caller = Depends(require(Permission.PRODUCTS)),
+    session: Session = DB,
+) -> Response:
+    suffix = Path(file.filename or "upload.csv").suffix or ".csv"
+    with tempfile.NamedTemporaryFile(suffix=suffix) as copy:
+        while chunk := file.file.read(1 << 20):
+            copy.write(chunk)
+        copy.flush()
+        report = catalogue_import.import_file(session, Path(copy.name))
+    return render(request, "_import_result.html", caller, report=asdict(report))
+
+
+# ---------------------------------------------------------------------- errors, usage
+@router.get("/errors")
+def errors_page(request: Request, caller: Caller = READ, session: Session = DB) -> Response:
+    return render(request, "errors.html", caller, rows=views.error_records(session))
+
+
+@router.post("/errors/{error_id}/retry")
+def errors_retry(
+    error_id: int,
+    _: Caller = Depends(require(Permission.ERRORS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    session.commit()  # the retry works in its own transactions; hold no lock meanwhile (SQLite)
+    quarantine.retry(session_factory(), plugins, [error_id])
+    return back("/errors")
+
+
+@router.get("/usage")
+def usage_page(
+    request: Request, month: str | None = None, caller: Caller = READ, session: Session = DB
+) -> Response:
+    chosen = month or f"{datetime.now(UTC):%Y-%m}"
+    record = views.usage_record(session, chosen)
+    return render(request, "usage.html", caller, usage=record, chart=charts.usage_bars(record["days"]))

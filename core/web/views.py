@@ -1,0 +1,331 @@
+"""Records the console shows and the API returns, named as the CLI's ``--json`` names them.
+
+Lists are pages: ``limit`` rows from ``offset``, with ``next_offset`` (None on the last page),
+read with LIMIT/OFFSET over indexed orderings so a page costs the same with a million rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session
+
+from core.cli import catalog_cmd, integrations_cmd
+from core.cli.output import integration_ref, money, timestamp
+from core.db.models import Integration, Order, OrderStatus, Product, SyncCursor
+from core.dto import Fulfilment
+from core.errors import InputError
+from core.plugins import PluginManager
+from core.services import carriers, catalog, integrations, orders, pricing, quarantine
+
+MAX_LIMIT = 500
+LATE_RISK_WITHIN = timedelta(days=1)
+"""An unshipped order is at risk of shipping late when its ship-by date is this close (or past)."""
+
+
+def check_page(offset: int, limit: int) -> None:
+    if offset < 0:
+        raise InputError("offset", "must be 0 or more")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InputError("limit", f"must be 1 to {MAX_LIMIT}")
+
+
+def page_of(items: list[Any], offset: int, limit: int) -> dict[str, Any]:
+    """``items`` holds up to ``limit + 1`` rows: the extra one only says another page exists."""
+    return {
+        "items": items[:limit],
+        "offset": offset,
+        "limit": limit,
+        "next_offset": offset + limit if len(items) > limit else None,
+    }
+
+
+def _paged(session: Session, query: Any, offset: int, limit: int) -> list[Any]:
+    """Rows ``offset`` .. ``offset + limit`` of a SELECT (any shape), plus one to tell a next page."""
+    check_page(offset, limit)
+    return list(session.execute(query.offset(offset).limit(limit + 1)))
+
+
+# ---------------------------------------------------------------------- integrations
+def _streams(session: Session, integration_id: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "stream": c.stream,
+            "cursor": c.cursor,
+            "last_success_at": timestamp(c.last_success_at),
+            "next_run_at": timestamp(c.next_run_at),
+            "locked_by": c.locked_by,
+            "locked_until_at": timestamp(c.locked_until),
+            "failures": c.consecutive_failures,
+            "last_error": c.last_error,
+        }
+        for c in session.scalars(
+            select(SyncCursor).where(SyncCursor.integration_id == integration_id).order_by(SyncCursor.stream)
+        )
+    ]
+
+
+def integration_records(session: Session) -> list[dict[str, Any]]:
+    """``integrations list --json``'s records, each with its streams (``integrations show``)."""
+    counts = integrations_cmd._attention(session)
+    return [
+        {
+            **integrations_cmd._with_counts(integrations_cmd.describe(i), counts),
+            "streams": _streams(session, i.id),
+        }
+        for i in session.scalars(select(Integration).order_by(Integration.alias))
+    ]
+
+
+def integration_record(session: Session, name: str) -> dict[str, Any]:
+    integration = integrations.find(session, name)
+    info = integrations_cmd._with_counts(
+        integrations_cmd.describe(integration), integrations_cmd._attention(session)
+    )
+    return {**info, "streams": _streams(session, integration.id)}
+
+
+# ---------------------------------------------------------------------- carriers
+def carrier_matrix(session: Session, plugins: PluginManager) -> list[dict[str, Any]]:
+    """``carriers list --json``'s rows, each with how many carriers of its area are still on."""
+    if not integrations.aliases(session):
+        return []
+    rows = [asdict(r) for r in carriers.matrix(session, plugins)]
+    on: dict[tuple[int, str], int] = {}
+    for r in rows:
+        on[(r["integration_id"], r["area"])] = on.get((r["integration_id"], r["area"]), 0) + int(r["enabled"])
+    return [{**r, "enabled_in_area": on[(r["integration_id"], r["area"])]} for r in rows]
+
+
+def switch_impact(
+    session: Session, plugins: PluginManager, integration_id: int, area: str, carrier: str
+) -> carriers.Switched:
+    """What switching ``carrier`` off in ``area`` would do, found by doing it and rolling back."""
+    nested = session.begin_nested()
+    try:
+        return carriers.set_enabled(
+            session, plugins, carrier, area, enabled=False, integration_ids=[integration_id]
+        )
+    finally:
+        nested.rollback()
+
+
+# ---------------------------------------------------------------------- orders
+ORDER_FILTERS = ("status", "integration_id", "pending_review", "late_risk")
+
+
+def order_page(
+    session: Session,
+    *,
+    status: OrderStatus | None = None,
+    integration_id: int | None = None,
+    pending_review: bool = False,
+    late_risk: bool = False,
+    offset: int = 0,
+    limit: int = 50,
+) -> dict[str, Any]:
+    """``orders list --json``'s records: open orders first, soonest ship-by first."""
+    closed = case((Order.status.in_(orders.CLOSED), 1), else_=0)
+    query = (
+        select(Order, Integration.alias)
+        .join(Integration)
+        .order_by(closed, Order.ship_by.asc().nulls_last(), Order.id)
+    )
+    if pending_review:
+        status = OrderStatus.PENDING_REVIEW
+    if status is not None:
+        query = query.where(Order.status == status)
+    if integration_id is not None:
+        query = query.where(Order.integration_id == integration_id)
+    if late_risk:
+        query = query.where(
+            Order.status.in_(catalog.UNSHIPPED), Order.ship_by <= datetime.now(UTC) + LATE_RISK_WITHIN
+        )
+    rows = [
+        {
+            "id": o.id,
+            **integration_ref(o.integration_id, alias),
+            "channel_order_id": o.channel_order_id,
+            "status": o.status.value,
+            "fulfilment": o.fulfilment.value,
+            "ship_by": timestamp(o.ship_by),
+            "total": money(o.total),
+            "currency": o.currency,
+            "carrier": o.carrier_code,
+            "review_reason": o.review_reason,
+        }
+        for o, alias in _paged(session, query, offset, limit)
+    ]
+    return page_of(rows, offset, limit)
+
+
+def _fix_times(value: Any) -> Any:
+    """The CLI's order builder writes ``isoformat()``; make every timestamp whole seconds + offset."""
+    if isinstance(value, dict):
+        return {k: _fix_times(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fix_times(v) for v in value]
+    if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T":
+        try:
+            return timestamp(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
+
+
+def order_record(session: Session, plugins: PluginManager, order_id: int) -> dict[str, Any]:
+    """``orders show --json``, with the carriers a person may choose for it."""
+    data: dict[str, Any] = _fix_times(catalog_cmd._order_data(session, orders.get_order(session, order_id)))
+    data["carrier_choices"] = [asdict(c) for c in orders.carrier_choices(session, plugins, order_id)]
+    return data
+
+
+# ---------------------------------------------------------------------- products
+def product_page(
+    session: Session, *, q: str | None = None, offset: int = 0, limit: int = 50
+) -> dict[str, Any]:
+    """Products by SKU; ``q`` matches the start of a SKU (indexed) or any part of the title."""
+    query = select(Product).order_by(Product.sku)
+    if q:
+        pattern = q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        query = query.where(
+            or_(
+                Product.sku.like(f"{pattern}%", escape="\\"), Product.title.ilike(f"%{pattern}%", escape="\\")
+            )
+        )
+    products = [p for (p,) in _paged(session, query, offset, limit)]
+    committed = catalog.committed_units(session, [p.id for p in products])
+    rows = [
+        {
+            "id": p.id,
+            "sku": p.sku,
+            "title": p.title,
+            "on_hand": p.stock_on_hand,
+            "stock_source": catalog_cmd._stock_state(p),
+            "available": catalog.available(p.stock_on_hand, committed.get(p.id, 0)),
+            "rrp": money(p.rrp),
+            "currency": p.currency,
+        }
+        for p in products
+    ]
+    return page_of(rows, offset, limit)
+
+
+def product_record(session: Session, sku: str) -> dict[str, Any]:
+    """``products show --json``."""
+    data: dict[str, Any] = catalog_cmd._product_data(session, catalog.get_product(session, sku))
+    fixed: dict[str, Any] = _fix_times(data)
+    return fixed
+
+
+# ---------------------------------------------------------------------- prices
+def price_overview(session: Session, plugins: PluginManager) -> dict[str, Any]:
+    """Per integration whether rules are on; every rule; every rule type with its params schema."""
+    targets = list(session.scalars(select(Integration).order_by(Integration.alias)))
+    return {
+        "integrations": [
+            {
+                **integration_ref(i.id, i.alias),
+                "rules_enabled": pricing.get_config(session, i.id).rules_enabled,
+            }
+            for i in targets
+        ],
+        "rules": [asdict(r) for r in pricing.list_rules(session)],
+        "rule_types": [asdict(t) for t in pricing.rule_types(plugins)],
+    }
+
+
+def _change(c: pricing.PriceChange) -> dict[str, Any]:
+    return {
+        "channel_sku": c.channel_sku,
+        "old_price": money(c.old_price),
+        "new_price": money(c.new_price),
+        "currency": c.currency,
+        "rule_id": c.rule_id,
+        "floored": c.floored,
+        "why": c.explanation,
+    }
+
+
+def preview_page(
+    session: Session,
+    plugins: PluginManager,
+    integration_id: int,
+    offset: int,
+    limit: int,
+    *,
+    count: bool = False,
+) -> dict[str, Any]:
+    """``rules preview --json``'s diff, one page of it; writes nothing.
+
+    A page computes only the listings up to its end (and one more, to tell a next page), so it
+    costs the same at any catalogue size. ``change_count`` needs every listing priced (seconds
+    for a million), so it is filled only when ``count`` is asked for, else None.
+    """
+    check_page(offset, limit)
+    integration = integrations.get_integration(session, integration_id)
+    enabled = pricing.get_config(session, integration_id).rules_enabled
+    stream = pricing.changes(session, plugins, integration_id)
+    window = [_change(c) for c in islice(stream, offset, offset + limit + 1)]
+    total = offset + len(window) + sum(1 for _ in stream) if count else None
+    page = page_of(window, offset, limit)
+    return {
+        **integration_ref(integration_id, integration.alias),
+        "rules_enabled": enabled,
+        "change_count": total,
+        "changes": page.pop("items"),
+        **page,
+    }
+
+
+def preview_count(session: Session, plugins: PluginManager, integration_id: int) -> int:
+    """How many listings an apply would queue (prices every listing)."""
+    integrations.get_integration(session, integration_id)
+    return sum(1 for _ in pricing.changes(session, plugins, integration_id))
+
+
+# ---------------------------------------------------------------------- errors, usage
+def error_records(session: Session, include_closed: bool = False) -> list[dict[str, Any]]:
+    """``errors list --json``'s records."""
+    return [
+        {k: timestamp(v) if isinstance(v, datetime) else v for k, v in e.as_dict().items()}
+        for e in quarantine.list_errors(session, include_closed=include_closed)
+    ]
+
+
+def usage_record(session: Session, month: str) -> dict[str, Any]:
+    """``usage --json``, with orders per day (MFN and FBA) for the chart."""
+    result = orders.usage(session, month)
+    start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
+    end = (start + timedelta(days=32)).replace(day=1)
+    day = (
+        func.date(Order.purchase_date)
+        if session.get_bind().dialect.name == "sqlite"
+        else func.date(func.timezone("UTC", Order.purchase_date))
+    )
+    per_day: dict[str, dict[str, int]] = {}
+    for when, fulfilment, count in session.execute(
+        select(day, Order.fulfilment, func.count())
+        .where(Order.purchase_date >= start, Order.purchase_date < end)
+        .group_by(day, Order.fulfilment)
+    ):
+        entry = per_day.setdefault(str(when), {"mfn_orders": 0, "fba_orders": 0})
+        entry["fba_orders" if fulfilment is Fulfilment.FBA else "mfn_orders"] += count
+    days = []
+    cursor = start
+    while cursor < end:
+        key = cursor.date().isoformat()
+        days.append({"day": key, **per_day.get(key, {"mfn_orders": 0, "fba_orders": 0})})
+        cursor += timedelta(days=1)
+    counted = result.counted
+    return {
+        "month": result.month,
+        "mfn_orders": result.mfn_orders,
+        "fba_orders": result.fba_orders,
+        "counted": int(counted) if counted == int(counted) else float(counted),
+        "days": days,
+    }
