@@ -21,7 +21,8 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -29,7 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, cast
 
-from sqlalchemy import Column, MetaData, Table, case, func, literal, null, or_, select, true
+from sqlalchemy import Column, MetaData, Table, case, func, literal, literal_column, null, or_, select, true
 from sqlalchemy.orm import Session
 
 from core.db.base import utcnow
@@ -210,9 +211,13 @@ def import_file(
     """Stream ``path`` into the catalogue; ``progress`` gets the characters read since its last call."""
     kind = file_format(path, fmt)
     report = ImportReport(dry_run=dry_run)
-    encode = _copy_encoder() if session.get_bind().dialect.name == "postgresql" else _typed
+    on_postgres = session.get_bind().dialect.name == "postgresql"
+    encode = _copy_encoder() if on_postgres else _typed
     now = utcnow()
-    with path.open("r", encoding="utf-8-sig", newline="") as raw_file:
+    with (
+        path.open("r", encoding="utf-8-sig", newline="") as raw_file,
+        _Loader(session, report, now, parallel=on_postgres and not dry_run) as loader,
+    ):
         batch: dict[str, Any] = {}
         for line, raw in read_rows(_counted(raw_file, progress), kind):
             report.rows += 1
@@ -229,11 +234,85 @@ def import_file(
                 continue
             batch[sku] = staged  # a SKU twice in one batch: the later row wins
             if len(batch) >= BATCH:
-                _load(session, list(batch.values()), report, now)
-                batch.clear()
+                loader.load(batch)
+                batch = {}
         if batch:
-            _load(session, list(batch.values()), report, now)
+            loader.load(batch)
     return report
+
+
+LOADERS = 2
+"""Batches merged at once on PostgreSQL: one per core of a small server (each is one backend)."""
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    created: int
+    updated: int
+    quantity_pushes: int
+    price_pushes: int
+
+
+class _Loader:
+    """Loads batches, on PostgreSQL :data:`LOADERS` at a time while the next batch is read.
+
+    Reading and checking rows is Python work; staging and merging a batch is PostgreSQL's
+    (psycopg releases the GIL meanwhile), and one backend merging is the slowest part. So on
+    PostgreSQL each batch is merged in a thread with a session of its own, beside the reading
+    and beside the previous batch. "The later row wins" still holds: a batch sharing a SKU with
+    one still in flight waits for it. A crash may now lose two batches instead of one; running
+    the file again repairs that, as before. Dry runs, and SQLite (whose connections belong to
+    the thread that opened them), load every batch in the caller's thread and session.
+    """
+
+    def __init__(self, session: Session, report: ImportReport, now: datetime, *, parallel: bool) -> None:
+        self._session, self._report, self._now = session, report, now
+        self._pool = ThreadPoolExecutor(LOADERS, thread_name_prefix="catalogue-load") if parallel else None
+        self._sessions = [Session(bind=session.get_bind()) for _ in range(LOADERS)] if parallel else []
+        self._flight: list[tuple[Future[_Loaded], Collection[str]]] = []
+
+    def load(self, batch: dict[str, Any]) -> None:
+        if self._pool is None:
+            self._count(_load(self._session, list(batch.values()), self._now, self._report.dry_run))
+            return
+        for flight in list(self._flight):
+            if flight[0].done() or not batch.keys().isdisjoint(flight[1]) or len(self._flight) >= LOADERS:
+                self._land(flight)
+        session = self._sessions.pop()
+        future = self._pool.submit(self._merge, session, list(batch.values()))
+        self._flight.append((future, batch.keys()))
+
+    def _merge(self, session: Session, rows: list[Any]) -> _Loaded:
+        try:
+            return _load(session, rows, self._now, dry_run=False)
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            self._sessions.append(session)
+
+    def _land(self, flight: tuple[Future[_Loaded], Collection[str]]) -> None:
+        self._flight.remove(flight)
+        self._count(flight[0].result())  # a failed batch fails the import here, in the caller's thread
+
+    def _count(self, loaded: _Loaded) -> None:
+        self._report.created += loaded.created
+        self._report.updated += loaded.updated
+        self._report.quantity_pushes += loaded.quantity_pushes
+        self._report.price_pushes += loaded.price_pushes
+
+    def __enter__(self) -> _Loader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            while self._flight:
+                self._land(self._flight[0])
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+            for session in self._sessions:
+                session.close()
 
 
 def _counted(lines: IO[str], progress: Callable[[int], None] | None) -> Iterator[str]:
@@ -334,21 +413,33 @@ _STAGE = Table(
 )
 
 
-def _load(session: Session, batch: list[Any], report: ImportReport, now: datetime) -> None:
+def _load(session: Session, batch: list[Any], now: datetime, dry_run: bool) -> _Loaded:
     """Stage one batch, then count, upsert and queue pushes with set-based statements."""
     _stage(session, batch)
     joined = _STAGE.join(PRODUCTS, PRODUCTS.c.sku == _STAGE.c.sku)
-    existing = session.scalar(select(func.count()).select_from(joined)) or 0
-    report.created += len(batch) - existing
-    report.updated += existing
-    if report.dry_run:
-        return
-    session.execute(_upsert(session, now))
-    report.quantity_pushes += catalog.enqueue_quantities_where(
-        session, joined, _STAGE.c.stock_on_hand.is_not(None)
-    )
-    report.price_pushes += catalog.queue_rrp_prices_where(session, joined, _STAGE.c.rrp.is_not(None))
+    if not dry_run and session.get_bind().dialect.name == "postgresql":
+        created = _upsert_counting_new(session, now)
+    else:
+        created = len(batch) - (session.scalar(select(func.count()).select_from(joined)) or 0)
+        if dry_run:
+            return _Loaded(created, len(batch) - created, 0, 0)
+        session.execute(_upsert(session, now))
+    quantities = catalog.enqueue_quantities_where(session, joined, _STAGE.c.stock_on_hand.is_not(None))
+    prices = catalog.queue_rrp_prices_where(session, joined, _STAGE.c.rrp.is_not(None))
     session.commit()
+    return _Loaded(created, len(batch) - created, quantities, prices)
+
+
+def _upsert_counting_new(session: Session, now: datetime) -> int:
+    """Upsert and count the rows it inserted, in one statement (PostgreSQL).
+
+    A row version PostgreSQL has just inserted has ``xmax = 0``; one that ``ON CONFLICT DO
+    UPDATE`` rewrote has the updating transaction's id there. Counting those in a CTE saves the
+    join of the batch against the catalogue that counting first would cost (a tenth of a batch).
+    Unchanged rows (the update's WHERE is false) return nothing, so they count as existing.
+    """
+    upserted = _upsert(session, now).returning(literal_column("xmax = 0").label("inserted")).cte("upserted")
+    return session.scalar(select(func.count()).select_from(upserted).where(upserted.c.inserted)) or 0
 
 
 def _upsert(session: Session, now: datetime) -> Any:

@@ -82,10 +82,7 @@ def test_models_and_migrations_agree(migrated: Settings) -> None:
             conn,
             opts={  # installed plugins' branches add their own tables: not core's business
                 "compare_type": True,
-                "include_name": lambda name, kind, _parent: (
-                    (kind != "table" or name in CORE_TABLES)
-                    and not (kind == "index" and name.endswith("_trgm"))
-                ),  # optional, PostgreSQL only (0008)
+                "include_name": lambda name, kind, _parent: kind != "table" or name in CORE_TABLES,
             },
         )
         assert compare_metadata(context, Base.metadata) == []
