@@ -194,7 +194,7 @@ def order_record(session: Session, plugins: PluginManager, order_id: int) -> dic
 def product_page(
     session: Session, *, q: str | None = None, offset: int = 0, limit: int = 50
 ) -> dict[str, Any]:
-    """Products by SKU; ``q`` matches any part of a SKU or title (trigram indexes on PostgreSQL)."""
+    """Products by SKU; ``q`` matches any part of a SKU or title (a scan: see migration 0008)."""
     query = select(Product).order_by(Product.sku)
     if q:
         pattern = q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
