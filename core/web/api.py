@@ -7,9 +7,7 @@ named in ``detail[0].loc``, and nothing is stored.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
@@ -22,7 +20,6 @@ from core.db.session import session_factory
 from core.plugins import PluginManager
 from core.services import (
     carriers,
-    catalogue_import,
     integrations,
     orders,
     pricing,
@@ -389,12 +386,7 @@ def import_products(
     session: Session = DB,
 ) -> Any:
     """Catalogue import (CSV with a header, or JSON Lines), as ``channelhub products import``."""
-    suffix = Path(file.filename or "upload.csv").suffix or ".csv"
-    with tempfile.NamedTemporaryFile(suffix=suffix) as copy:
-        while chunk := file.file.read(1 << 20):
-            copy.write(chunk)
-        copy.flush()
-        report = catalogue_import.import_file(session, Path(copy.name))
+    report = views.import_upload(session, file.file, file.filename)
     data = asdict(report)
     data["errors"] = [{"line": line, "reason": reason} for line, reason in report.errors]
     return data

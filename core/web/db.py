@@ -7,20 +7,13 @@ from collections.abc import Iterator
 
 from sqlalchemy.orm import Session
 
-from core.db.session import session_factory
+from core.db.session import session_scope
 from core.plugins import PluginManager, get_plugin_manager
 
 
 def db_session() -> Iterator[Session]:
-    session = session_factory()()
-    try:
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def plugin_manager() -> PluginManager:

@@ -7,7 +7,6 @@ CSRF token (:func:`core.web.security.check_csrf`) on every post.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ from core.db.models import OrderStatus
 from core.db.session import session_factory
 from core.errors import InputError
 from core.plugins import PluginManager
-from core.services import carriers, catalogue_import, integrations, orders, pricing, quarantine, users
+from core.services import carriers, integrations, orders, pricing, quarantine, users
 from core.services.users import Permission
 from core.web import charts, views
 from core.web.db import db_session, plugin_manager
@@ -460,12 +459,7 @@ def products_import(
     caller: Caller = Depends(require(Permission.PRODUCTS)),
     session: Session = DB,
 ) -> Response:
-    suffix = Path(file.filename or "upload.csv").suffix or ".csv"
-    with tempfile.NamedTemporaryFile(suffix=suffix) as copy:
-        while chunk := file.file.read(1 << 20):
-            copy.write(chunk)
-        copy.flush()
-        report = catalogue_import.import_file(session, Path(copy.name))
+    report = views.import_upload(session, file.file, file.filename)
     return render(request, "_import_result.html", caller, report=asdict(report))
 
 

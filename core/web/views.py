@@ -6,10 +6,12 @@ read with LIMIT/OFFSET over indexed orderings so a page costs the same with a mi
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from itertools import islice
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -20,7 +22,7 @@ from core.db.models import Integration, Order, OrderStatus, Product, SyncCursor
 from core.dto import Fulfilment
 from core.errors import InputError
 from core.plugins import PluginManager
-from core.services import carriers, catalog, integrations, orders, pricing, quarantine
+from core.services import carriers, catalog, catalogue_import, integrations, orders, pricing, quarantine
 
 MAX_LIMIT = 500
 LATE_RISK_WITHIN = timedelta(days=1)
@@ -218,6 +220,20 @@ def product_page(
         for p in products
     ]
     return page_of(rows, offset, limit)
+
+
+def import_upload(session: Session, upload: IO[bytes], filename: str | None) -> catalogue_import.ImportReport:
+    """An uploaded catalogue, imported as ``channelhub products import`` would import the file.
+
+    The import reads a path (it tells CSV from JSON Lines by the suffix and streams it), so the
+    upload is copied to a temporary file of the same suffix first, a megabyte at a time.
+    """
+    suffix = Path(filename or "upload.csv").suffix or ".csv"
+    with tempfile.NamedTemporaryFile(suffix=suffix) as copy:
+        while chunk := upload.read(1 << 20):
+            copy.write(chunk)
+        copy.flush()
+        return catalogue_import.import_file(session, Path(copy.name))
 
 
 def product_record(session: Session, sku: str) -> dict[str, Any]:
