@@ -9,7 +9,6 @@ from typing import Any
 
 import typer
 from sqlalchemy import case, or_, select
-from sqlalchemy.orm import Session
 
 from core.cli import validate
 from core.cli.output import (
@@ -26,22 +25,15 @@ from core.db.members import member_of
 from core.db.models import (
     Integration,
     Listing,
-    NotifyState,
     Order,
     OrderItem,
     OrderStatus,
-    OutboxEntry,
-    OutboxKind,
-    OutboxState,
     Product,
-    Shipment,
     StockSource,
-    shipment_orders,
 )
 from core.db.session import session_scope
-from core.dto import Fulfilment
 from core.errors import InputError
-from core.services import catalog, catalogue_import, integrations, orders
+from core.services import catalog, catalogue_import, integrations, orders, records
 from core.services.prices import parse_price
 
 orders_app = typer.Typer(no_args_is_help=True)
@@ -127,7 +119,7 @@ def orders_show(
 ) -> None:
     """One order: items, addresses (REDACTED after redaction), carrier, shipments, notification."""
     with session_scope() as session:
-        data = _order_data(session, orders.find_order(session, order))
+        data = records.order_record(session, orders.find_order(session, order))
     if as_json:
         print_json(data)
         return
@@ -159,75 +151,6 @@ def orders_show(
             for s in data["shipments"]
         ],
     )
-
-
-def _order_data(session: Session, order: Order) -> dict[str, Any]:
-    alias = session.scalar(select(Integration.alias).where(Integration.id == order.integration_id))
-    shipments = session.scalars(
-        select(Shipment)
-        .join(shipment_orders, shipment_orders.c.shipment_id == Shipment.id)
-        .where(shipment_orders.c.order_id == order.id)
-        .order_by(Shipment.id)
-    ).all()
-    return {
-        "id": order.id,
-        "integration": alias,
-        "integration_id": order.integration_id,
-        "channel_order_id": order.channel_order_id,
-        "status": order.status.value,
-        "channel_status": order.channel_status,
-        "fulfilment": order.fulfilment.value,
-        "purchase_date": _iso(order.purchase_date),
-        "ship_by": _iso(order.ship_by),
-        "currency": order.currency,
-        "total": _money(order.total),
-        "shipping_total": _money(order.shipping_total),
-        "buyer_name": order.buyer_name,
-        "buyer_email": order.buyer_email,
-        "buyer_phone": order.buyer_phone,
-        "ship_to": {
-            "name": order.ship_name,
-            "line1": order.ship_line1,
-            "line2": order.ship_line2,
-            "line3": order.ship_line3,
-            "city": order.ship_city,
-            "state": order.ship_state,
-            "postal_code": order.ship_postal_code,
-            "country": order.ship_country,
-            "phone": order.ship_phone,
-        },
-        "redacted_at": _iso(order.redacted_at),
-        "carrier": order.carrier_code,
-        "service": order.service_code,
-        "review_reason": order.review_reason,
-        "items": [
-            {
-                "sku": item.sku,
-                "channel_sku": item.sku,
-                "asin": item.asin,
-                "title": item.title,
-                "quantity": item.quantity,
-                "unit_price": str(item.unit_price),
-                "currency": order.currency,
-            }
-            for item in order.items
-        ],
-        "shipments": [
-            {
-                "id": s.id,
-                "carrier": s.carrier_code,
-                "service": s.service_code,
-                "tracking_number": s.tracking_number,
-                "label_created_at": _iso(s.label_created_at),
-                "shipped_at": _iso(s.shipped_at),
-                "delivered_at": _iso(s.delivered_at),
-                "notify_state": NotifyState(s.notify_state).value,
-                "notified_at": _iso(s.notified_at),
-                "notify_attempts": s.notify_attempts,
-            }
-            for s in shipments
-        ],
-    }
 
 
 @orders_app.command("cancel")
@@ -290,7 +213,7 @@ def products_list(
                 "sku": p.sku,
                 "title": p.title,
                 "on_hand": p.stock_on_hand,
-                "stock_source": _stock_state(p),
+                "stock_source": records.stock_state(p),
                 "available": catalog.available(p.stock_on_hand, committed.get(p.id, 0)),
                 "rrp": money(p.rrp),
                 "currency": p.currency,
@@ -316,12 +239,6 @@ def products_list(
             for r in rows
         ],
     )
-
-
-def _stock_state(product: Product) -> str:
-    if product.stock_on_hand is None:
-        return "unknown"
-    return product.stock_source or StockSource.HUB.value
 
 
 @products_app.command("import")
@@ -403,7 +320,7 @@ def products_set(
     edit = catalog.ProductEdit(title, ean, brand, category, kg, cost, rrp, currency, on_hand)
     with session_scope() as session:
         product = catalog.update_product(session, sku, edit)
-        data = _product_data(session, product)
+        data = records.product_record(session, product)
     if as_json:
         print_json(data)
         return
@@ -418,7 +335,7 @@ def products_show(
 ) -> None:
     """One product: data, stock (on hand, committed, available), each listing and what is queued."""
     with session_scope() as session:
-        data = _product_data(session, catalog.get_product(session, sku))
+        data = records.product_record(session, catalog.get_product(session, sku))
     if as_json:
         print_json(data)
         return
@@ -459,80 +376,6 @@ def products_show(
             for lst in data["listings"]
         ],
     )
-
-
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _product_data(session: Session, product: Product) -> dict[str, Any]:
-    """``products show``'s view of one product (also printed by ``products set --json``)."""
-    committed = catalog.committed_units(session, [product.id]).get(product.id, 0)
-    listings = session.execute(
-        select(Listing, Integration.alias)
-        .join(Integration)
-        .where(Listing.product_id == product.id)
-        .order_by(Listing.id)
-    ).all()
-    rows = []
-    for listing, alias in listings:
-        entries = session.scalars(
-            select(OutboxEntry)
-            .where(
-                OutboxEntry.integration_id == listing.integration_id, OutboxEntry.sku == listing.channel_sku
-            )
-            .order_by(OutboxEntry.id)
-        ).all()
-        sent = [
-            e for e in entries if e.kind is OutboxKind.QUANTITY and e.state is OutboxState.DONE and e.sent_at
-        ]
-        queued = [e for e in entries if e.state in (OutboxState.PENDING, OutboxState.SENDING)]
-        rows.append(
-            {
-                "integration": alias,
-                "integration_id": listing.integration_id,
-                "channel_sku": listing.channel_sku,
-                "asin": listing.asin,
-                "fulfilment": listing.fulfilment.value,
-                "excluded": listing.excluded,
-                "channel_quantity": listing.channel_quantity,
-                "pushed_quantity": sent[-1].quantity if sent else None,
-                "pushed_at": sent[-1].sent_at.isoformat() if sent and sent[-1].sent_at else None,
-                "channel_price": _money(listing.channel_price),
-                "currency": listing.currency,
-                "queued": [
-                    {
-                        "kind": e.kind.value,
-                        "value": _money(e.price) if e.kind is OutboxKind.PRICE else "available at push",
-                        "currency": e.currency,
-                        "state": e.state.value,
-                        "queued_at": e.created_at.isoformat(),
-                    }
-                    for e in queued
-                ],
-            }
-        )
-    fba = sum(
-        listing.channel_quantity or 0 for listing, _ in listings if listing.fulfilment is Fulfilment.FBA
-    )
-    return {
-        "id": product.id,
-        "sku": product.sku,
-        "title": product.title,
-        "ean": product.ean,
-        "brand": product.brand,
-        "category": product.category,
-        "weight_kg": None if product.weight_kg is None else str(product.weight_kg),
-        "cost": _money(product.cost),
-        "rrp": _money(product.rrp),
-        "currency": product.currency,
-        "on_hand": product.stock_on_hand,
-        "stock_source": _stock_state(product),
-        "committed": committed,
-        "available": catalog.available(product.stock_on_hand, committed),
-        "fba_quantity": fba,
-        "listings": rows,
-    }
 
 
 @stock_app.command("set")

@@ -11,67 +11,28 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from core.cli import validate
 from core.cli.output import console, print_json, print_table
-from core.db.models import Integration, NotifyState, Order, Shipment, SyncCursor, shipment_orders
+from core.db.models import Integration, SyncCursor
 from core.db.session import session_scope
 from core.errors import ConfigError, InputError
 from core.plugins import PluginManager, get_plugin_manager
-from core.services import integrations, quarantine
+from core.services import integrations, records
 from core.services.integrations import SettingField
 from core.types import ChannelType
 
 app = typer.Typer(no_args_is_help=True)
 
 
-def describe(integration: Integration) -> dict[str, object]:
-    """What people and scripts see: never the credentials, only which ones are stored."""
-    return {
-        "id": integration.id,
-        "alias": integration.alias,
-        "channel": integration.channel_key,
-        "marketplace": integration.marketplace,
-        "status": integration.status.value,
-        "reason": integration.status_reason,
-        "disabled_at": integration.disabled_at,
-        "removed_at": integration.removed_at,
-        "settings": integration.settings,
-        "credentials": sorted(integration.credentials()),
-    }
-
-
-def _attention(session: Session) -> dict[int, tuple[int, int]]:
-    """Per integration id: open quarantine entries and failed channel notifications."""
-    errors = quarantine.open_counts(session)
-    failed = dict(
-        session.execute(
-            select(Order.integration_id, func.count(func.distinct(Shipment.id)))
-            .join(shipment_orders, shipment_orders.c.order_id == Order.id)
-            .join(Shipment, Shipment.id == shipment_orders.c.shipment_id)
-            .where(Shipment.notify_state == NotifyState.FAILED)
-            .group_by(Order.integration_id)
-        ).all()
-    )
-    return {iid: (errors.get(iid, 0), failed.get(iid, 0)) for iid in {*errors, *failed}}
-
-
-def _with_counts(info: dict[str, object], counts: dict[int, tuple[int, int]]) -> dict[str, object]:
-    integration_id = info["id"]
-    assert isinstance(integration_id, int)
-    errors, failed = counts.get(integration_id, (0, 0))
-    return {**info, "errors": errors, "failed_notifications": failed}
-
-
 @app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Every integration with its status, open errors and failed notifications."""
     with session_scope() as session:
-        counts = _attention(session)
+        counts = records.attention(session)
         rows = [
-            _with_counts(describe(i), counts)
+            records.with_counts(records.integration_record(i), counts)
             for i in session.scalars(select(Integration).order_by(Integration.alias))
         ]
     if as_json:
@@ -109,7 +70,7 @@ def show(name: str, as_json: bool = typer.Option(False, "--json", help="Machine-
     """One integration: settings, stored credential names, and where each stream stands."""
     with session_scope() as session:
         integration = integrations.find(session, name)
-        info = _with_counts(describe(integration), _attention(session))
+        info = records.with_counts(records.integration_record(integration), records.attention(session))
         info["streams"] = [
             {
                 "stream": c.stream,
@@ -144,7 +105,7 @@ JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 def _report(integration: Integration, as_json: bool, text: str) -> None:
     if as_json:
-        print_json(describe(integration))
+        print_json(records.integration_record(integration))
     else:
         console.print(text, highlight=False, soft_wrap=True)
 

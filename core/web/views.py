@@ -16,13 +16,21 @@ from typing import IO, Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from core.cli import catalog_cmd, integrations_cmd
 from core.cli.output import integration_ref, money, timestamp
 from core.db.models import Integration, Order, OrderStatus, Product, SyncCursor
 from core.dto import Fulfilment
 from core.errors import InputError
 from core.plugins import PluginManager
-from core.services import carriers, catalog, catalogue_import, integrations, orders, pricing, quarantine
+from core.services import (
+    carriers,
+    catalog,
+    catalogue_import,
+    integrations,
+    orders,
+    pricing,
+    quarantine,
+    records,
+)
 
 MAX_LIMIT = 500
 LATE_RISK_WITHIN = timedelta(days=1)
@@ -73,10 +81,10 @@ def _streams(session: Session, integration_id: int) -> list[dict[str, Any]]:
 
 def integration_records(session: Session) -> list[dict[str, Any]]:
     """``integrations list --json``'s records, each with its streams (``integrations show``)."""
-    counts = integrations_cmd._attention(session)
+    counts = records.attention(session)
     return [
         {
-            **integrations_cmd._with_counts(integrations_cmd.describe(i), counts),
+            **records.with_counts(records.integration_record(i), counts),
             "streams": _streams(session, i.id),
         }
         for i in session.scalars(select(Integration).order_by(Integration.alias))
@@ -85,9 +93,7 @@ def integration_records(session: Session) -> list[dict[str, Any]]:
 
 def integration_record(session: Session, name: str) -> dict[str, Any]:
     integration = integrations.find(session, name)
-    info = integrations_cmd._with_counts(
-        integrations_cmd.describe(integration), integrations_cmd._attention(session)
-    )
+    info = records.with_counts(records.integration_record(integration), records.attention(session))
     return {**info, "streams": _streams(session, integration.id)}
 
 
@@ -187,7 +193,7 @@ def _fix_times(value: Any) -> Any:
 
 def order_record(session: Session, plugins: PluginManager, order_id: int) -> dict[str, Any]:
     """``orders show --json``, with the carriers a person may choose for it."""
-    data: dict[str, Any] = _fix_times(catalog_cmd._order_data(session, orders.get_order(session, order_id)))
+    data: dict[str, Any] = _fix_times(records.order_record(session, orders.get_order(session, order_id)))
     data["carrier_choices"] = [asdict(c) for c in orders.carrier_choices(session, plugins, order_id)]
     return data
 
@@ -212,7 +218,7 @@ def product_page(
             "sku": p.sku,
             "title": p.title,
             "on_hand": p.stock_on_hand,
-            "stock_source": catalog_cmd._stock_state(p),
+            "stock_source": records.stock_state(p),
             "available": catalog.available(p.stock_on_hand, committed.get(p.id, 0)),
             "rrp": money(p.rrp),
             "currency": p.currency,
@@ -238,7 +244,7 @@ def import_upload(session: Session, upload: IO[bytes], filename: str | None) -> 
 
 def product_record(session: Session, sku: str) -> dict[str, Any]:
     """``products show --json``."""
-    data: dict[str, Any] = catalog_cmd._product_data(session, catalog.get_product(session, sku))
+    data: dict[str, Any] = records.product_record(session, catalog.get_product(session, sku))
     fixed: dict[str, Any] = _fix_times(data)
     return fixed
 
