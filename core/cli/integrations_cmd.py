@@ -116,12 +116,13 @@ def _status_line(integration: Integration) -> str:
 
 
 @app.command()
-def retry(name: str) -> None:
-    """Check the credentials again: Live if the channel accepts them, Error with the reason if not."""
+def retry(name: str = typer.Argument(..., help="Alias or id."), as_json: bool = JSON) -> None:
+    """Check the credentials again: Live if the channel accepts them, Error with the reason if not
+    (exit 1)."""
     with session_scope() as session:
         integration = integrations.verify(session, integrations.find(session, name).id, get_plugin_manager())
-        line, refused = _status_line(integration), integration.status_reason is not None
-    console.print(line, highlight=False, soft_wrap=True)
+        _report(integration, as_json, _status_line(integration))
+        refused = integration.status_reason is not None
     if refused:
         raise typer.Exit(1)
 

@@ -111,6 +111,8 @@ def test_update_keeps_what_was_stored_when_the_channel_refuses(
     assert code == 1 and "nothing was changed" in err
     code, out, _ = cli(capsys, "integrations", "retry", "corner")  # the stored key still works
     assert code == 0 and "corner: live" in out
+    code, out, _ = cli(capsys, "integrations", "retry", "corner", "--json")
+    assert code == 0 and as_json(out)["status"] == "live"  # type: ignore[index]
     assert listed(capsys)["corner"]["settings"]["history_days"] == 7  # type: ignore[index]
 
 
