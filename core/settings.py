@@ -45,6 +45,15 @@ class Settings(BaseSettings):
         description="Prefix of the job queues in Redis; deployments sharing one Redis use different ones.",
     )
     worker_threads: int = Field(default=4, ge=1, le=64)
+    job_log_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description=(
+            "Finished job runs (the job log) are kept this many days; the scheduler deletes older "
+            "ones once a day. A stream's cursor, lease and schedule are kept elsewhere and stay."
+        ),
+    )
     stream_lease_seconds: float = Field(
         default=120.0,
         gt=0,

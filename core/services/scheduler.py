@@ -6,8 +6,9 @@ one scheduler wins each slot; and even a duplicate message is harmless, because 
 under its lock. A slot is committed only once its enqueue succeeded: a broker blip leaves the
 stream due for the next tick instead of skipping a whole interval.
 
-Each tick also reaps the job runs of dead workers (:mod:`core.services.job_runs`) and
-re-verifies Incomplete integrations on a slow schedule, so nothing stops silently.
+Each tick also reaps the job runs of dead workers (:mod:`core.services.job_runs`), prunes the
+job log once a day, and re-verifies Incomplete integrations on a slow schedule, so nothing
+stops silently.
 """
 
 from __future__ import annotations
@@ -24,10 +25,14 @@ from core.db.models import Integration, IntegrationStatus, ScheduledJob
 from core.db.session import dialect_insert
 from core.logs import get_logger
 from core.services import job_runs, stream_lock, sync
+from core.settings import get_settings
 from core.timing import get_timing
 from core.types import ActorSpec
 
 log = get_logger(__name__)
+
+PRUNE_SLOT = "prune_job_runs"
+PRUNE_EVERY = timedelta(days=1)
 
 Enqueue = Callable[..., object]
 """``enqueue(actor_name, *args)``: sends a message (core.jobs.broker.enqueue bound to a broker)."""
@@ -39,6 +44,7 @@ class TickResult:
     jobs: list[str] = field(default_factory=list)
     verifications: list[str] = field(default_factory=list)
     reaped: int = 0
+    pruned: int = 0
     failed_enqueues: int = 0
 
 
@@ -48,6 +54,10 @@ def tick(sessions: sessionmaker[Session], actors: Sequence[ActorSpec], enqueue: 
     with sessions() as session:
         result.reaped = job_runs.reap_lost(session)
         session.commit()
+        if _take_slot(session, PRUNE_SLOT, get_timing().scaled(PRUNE_EVERY)):
+            session.commit()
+            keep = timedelta(days=get_settings().job_log_days)
+            result.pruned = job_runs.prune(session, utcnow() - keep)
         due = [
             (i.id, i.alias, {s: sync.interval(i, s) for s in sync.STREAMS}) for i in sync.syncable(session)
         ]

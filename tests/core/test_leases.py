@@ -169,6 +169,36 @@ def test_runs_of_dead_workers_are_reaped_and_live_ones_kept(session: Session, wo
     assert alive.status is JobStatus.RUNNING and job_runs.running(session) == 1
 
 
+def test_the_job_log_is_pruned_daily_keeping_recent_and_running_runs(
+    session: Session, world: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sessions, _, integration_id = world
+    monkeypatch.setattr(job_runs, "PRUNE_BATCH", 3)  # several batches
+    now = utcnow()
+
+    def logged(age: timedelta, status: JobStatus) -> JobRun:
+        return JobRun(
+            job="sync",
+            integration_id=integration_id,
+            stream="orders",
+            counts={},
+            status=status,
+            started_at=now - age,
+            heartbeat_at=now,
+        )
+
+    old = [logged(timedelta(days=31 + n), JobStatus.SUCCEEDED) for n in range(7)]
+    kept = [logged(timedelta(days=29), JobStatus.FAILED), logged(timedelta(days=40), JobStatus.RUNNING)]
+    session.add_all([*old, *kept])
+    session.commit()
+    first = scheduler.tick(sessions, [], lambda *a: None)
+    assert first.pruned == 7
+    assert sorted(session.scalars(select(JobRun.id))) == sorted(r.id for r in kept)
+    session.add(logged(timedelta(days=60), JobStatus.SUCCEEDED))
+    session.commit()
+    assert scheduler.tick(sessions, [], lambda *a: None).pruned == 0  # once a day, not every tick
+
+
 def test_an_incomplete_integration_is_verified_again_on_a_slow_schedule(
     session: Session, world: tuple
 ) -> None:
