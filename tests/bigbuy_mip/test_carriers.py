@@ -123,6 +123,12 @@ def test_force_assigns_a_carrier_outside_its_area(
     select_carriers(session, plugins, [order.id])
     session.commit()
     assert order.review_reason == "no carrier serves JP 100-0001, 1.00 kg"
+    refused = cli(plugins, "orders", "assign-carrier", str(order.id), "dhl")
+    assert "dhl does not serve this order's destination; choose another or use --force" in str(
+        refused.exception
+    )
+    unknown = cli(plugins, "orders", "assign-carrier", str(order.id), "fedex", "--force")
+    assert "unknown carrier 'fedex'" in str(unknown.exception)
     result = cli(plugins, "orders", "assign-carrier", str(order.id), "dhl", "--force")
     assert result.exit_code == 0, result.output
     session.refresh(order)
