@@ -369,7 +369,7 @@ def list_products(
     _: Caller = READ,
     session: Session = DB,
 ) -> Any:
-    """Products by SKU; ``q`` matches the start of a SKU or any part of a title."""
+    """Products by SKU; ``q`` finds those whose SKU (then title, any case) starts with it."""
     return views.product_page(session, q=q, offset=offset, limit=limit)
 
 

@@ -13,16 +13,25 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.cli import catalog_cmd, integrations_cmd
 from core.cli.output import integration_ref, money, timestamp
-from core.db.models import Integration, Order, OrderStatus, Product, SyncCursor
+from core.db.models import Integration, Order, OrderStatus, SyncCursor
 from core.dto import Fulfilment
 from core.errors import InputError
 from core.plugins import PluginManager
-from core.services import carriers, catalog, catalogue_import, integrations, orders, pricing, quarantine
+from core.services import (
+    carriers,
+    catalog,
+    catalogue_import,
+    integrations,
+    orders,
+    pricing,
+    product_search,
+    quarantine,
+)
 
 MAX_LIMIT = 500
 LATE_RISK_WITHIN = timedelta(days=1)
@@ -196,15 +205,10 @@ def order_record(session: Session, plugins: PluginManager, order_id: int) -> dic
 def product_page(
     session: Session, *, q: str | None = None, offset: int = 0, limit: int = 50
 ) -> dict[str, Any]:
-    """Products by SKU; ``q`` matches any part of a SKU or title (a scan: see migration 0008)."""
-    query = select(Product).order_by(Product.sku)
-    if q:
-        pattern = q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
-        contains = f"%{pattern}%"
-        query = query.where(
-            or_(Product.sku.ilike(contains, escape="\\"), Product.title.ilike(contains, escape="\\"))
-        )
-    products = [p for (p,) in _paged(session, query, offset, limit)]
+    """Products by SKU; ``q`` finds those whose SKU or title starts with it (:mod:`product_search`)."""
+    check_page(offset, limit)
+    found = product_search.search(session, q, offset=offset, limit=limit)
+    products = found.products
     committed = catalog.committed_units(session, [p.id for p in products])
     rows = [
         {
@@ -219,7 +223,12 @@ def product_page(
         }
         for p in products
     ]
-    return page_of(rows, offset, limit)
+    return {
+        "items": rows,
+        "offset": offset,
+        "limit": limit,
+        "next_offset": offset + limit if found.more else None,
+    }
 
 
 def import_upload(session: Session, upload: IO[bytes], filename: str | None) -> catalogue_import.ImportReport:
