@@ -107,12 +107,15 @@ from core.types import (
     DemoOutcome,
     DemoRun,
     DemoStep,
+    FeeTable,
     Marketplace,
     MigrationLocation,
     PricedProduct,
     PriceFormula,
     PriceRuleType,
     RefetchesOrders,
+    ShippingFee,
+    StrategySetting,
 )
 
 __all__ = [
@@ -144,6 +147,7 @@ __all__ = [
     "DemoRun",
     "DemoStep",
     "Destination",
+    "FeeTable",
     "Fulfilment",
     "FulfilmentPage",
     "FulfilmentUpdate",
@@ -180,7 +184,9 @@ __all__ = [
     "Shipment",
     "ShipmentConfirmation",
     "ShipmentLine",
+    "ShippingFee",
     "SkuResult",
+    "StrategySetting",
     "ThrottledError",
     "TransientChannelError",
     "UTCDateTime",

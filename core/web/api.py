@@ -20,6 +20,7 @@ from core.db.session import session_factory
 from core.plugins import PluginManager
 from core.services import (
     carriers,
+    fees,
     integrations,
     orders,
     pricing,
@@ -203,6 +204,37 @@ def switch_carrier(
         session, plugins, body.carrier, body.area, enabled=body.enabled, integration_ids=[body.integration_id]
     )
     return asdict(done)
+
+
+class StrategyChoice(BaseModel):
+    value: str = Field(min_length=1, max_length=64)
+
+
+@router.get("/fees", tags=["carriers"])
+def fee_table(
+    integration_id: int = Query(ge=1, le=2**31 - 1),
+    strategy: str = Query(
+        "conservative", description="conservative (max column) or competitive (min column)"
+    ),
+    _: Caller = READ,
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Any:
+    """The shipping fees to configure on the channel, per area, enabled carrier and band."""
+    return views.fee_record(session, plugins, integration_id, strategy)
+
+
+@router.put("/fees/{integration_id}/strategies/{key}", tags=["carriers"])
+def switch_strategy(
+    integration_id: int,
+    key: str,
+    body: StrategyChoice,
+    _: Caller = Depends(require(Permission.CARRIERS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Any:
+    """Switch a plugin's per-integration strategy (bigbuy_mip: carrier strategy cheapest or fastest)."""
+    return asdict(fees.set_strategy(session, plugins, integration_id, key, body.value))
 
 
 # ---------------------------------------------------------------------- orders

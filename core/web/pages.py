@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
@@ -24,7 +24,7 @@ from core.db.models import OrderStatus
 from core.db.session import session_factory
 from core.errors import InputError
 from core.plugins import PluginManager
-from core.services import carriers, integrations, orders, pricing, quarantine, users
+from core.services import carriers, fees, integrations, orders, pricing, quarantine, users
 from core.services.users import Permission
 from core.web import charts, views
 from core.web.db import db_session, plugin_manager
@@ -193,9 +193,39 @@ def integrations_action(
 # ---------------------------------------------------------------------- carriers
 @router.get("/carriers")
 def carriers_page(
-    request: Request, caller: Caller = READ, session: Session = DB, plugins: PluginManager = PLUGINS
+    request: Request,
+    fees_for: int | None = Query(None, ge=1, le=2**31 - 1),
+    strategy: str = "conservative",
+    caller: Caller = READ,
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
 ) -> Response:
-    return render(request, "carriers.html", caller, rows=views.carrier_matrix(session, plugins))
+    """The switches, and the fee table of one integration (the first by alias unless chosen)."""
+    targets = integrations.aliases(session)
+    chosen = fees_for or min(targets, key=lambda i: targets[i], default=None)
+    table = views.fee_record(session, plugins, chosen, strategy) if chosen is not None else None
+    return render(
+        request,
+        "carriers.html",
+        caller,
+        rows=views.carrier_matrix(session, plugins),
+        fees=table,
+        targets=targets,
+        strategies=list(fees.STRATEGIES),
+    )
+
+
+@router.post("/carriers/{integration_id}/strategies/{key}")
+def carriers_strategy(
+    integration_id: int,
+    key: str,
+    value: str = Form(max_length=64),
+    _: Caller = Depends(require(Permission.CARRIERS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    fees.set_strategy(session, plugins, integration_id, key, value)
+    return back(f"/carriers?fees_for={integration_id}#fees")
 
 
 def _matrix_row(

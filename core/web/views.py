@@ -26,6 +26,7 @@ from core.services import (
     carriers,
     catalog,
     catalogue_import,
+    fees,
     integrations,
     orders,
     pricing,
@@ -123,6 +124,35 @@ def switch_impact(
         )
     finally:
         nested.rollback()
+
+
+def fee_record(
+    session: Session, plugins: PluginManager, integration_id: int, strategy: str = "conservative"
+) -> dict[str, Any]:
+    """``fees show --json``'s record (each band also with its min and max), and the strategies."""
+    table = fees.fee_table(session, plugins, integration_id, strategy)
+    return {
+        **integration_ref(table.integration_id, table.integration),
+        "strategy": table.strategy,
+        "fees": [
+            {
+                "area": f.area,
+                "carrier": f.carrier,
+                "service": f.service,
+                "band": f.band,
+                "basis": f.basis,
+                "max_kg": None if f.max_kg is None else float(f.max_kg),
+                "price": money(f.price),
+                "min_price": money(f.min_price),
+                "max_price": money(f.max_price),
+                "currency": f.currency,
+                "transit_days": f.transit_days,
+            }
+            for f in table.fees
+        ],
+        "strategies": [asdict(s) for s in table.strategies],
+        "note": table.note,
+    }
 
 
 # ---------------------------------------------------------------------- orders
