@@ -15,6 +15,7 @@ On SQLite (small catalogues, no "C" collation) the same conditions are answered 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, not_, select
 from sqlalchemy.orm import Session
@@ -38,17 +39,19 @@ def _escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
 
 
-def _conditions(session: Session, q: str) -> tuple[ColumnElement[bool], ColumnElement[bool], list[object]]:
+def _conditions(
+    session: Session, q: str
+) -> tuple[ColumnElement[bool], ColumnElement[bool], list[ColumnElement[Any]]]:
     """The SKU condition, the title condition, and the title order, for this backend."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    title_key = func.lower(Product.title)
+    title_key: ColumnElement[Any] = func.lower(Product.title)
     if postgres:  # the collation the indexes are built in, so the planner can use them
         title_key = title_key.collate("C")
         sku_match: ColumnElement[bool] = Product.sku.like(f"{_escaped(q)}%", escape="\\")
     else:  # SQLite's LIKE ignores case: compare the start exactly instead
         sku_match = func.substr(Product.sku, 1, len(q)) == q
     title_match = title_key.like(f"{_escaped(q.lower())}%", escape="\\")
-    return sku_match, title_match, [title_key, Product.id]
+    return sku_match, title_match, [title_key, Product.__table__.c.id]
 
 
 def search(session: Session, q: str | None, *, offset: int, limit: int) -> Found:
@@ -75,6 +78,6 @@ def search(session: Session, q: str | None, *, offset: int, limit: int) -> Found
     return Found(by_sku.products + by_title.products, by_title.more)
 
 
-def _page(session: Session, query: Select[tuple[Product]], offset: int, limit: int) -> Found:
+def _page(session: Session, query: Select[Product], offset: int, limit: int) -> Found:
     rows = list(session.scalars(query.offset(offset).limit(limit + 1)))
     return Found(rows[:limit], len(rows) > limit)

@@ -354,6 +354,34 @@ def add_rule(
     return asdict(pricing.add_rule(session, plugins, new))
 
 
+class RuleChangeBody(BaseModel):
+    """Only the fields sent change; ``params`` and ``conditions`` replace the stored ones whole."""
+
+    params: dict[str, Any] | None = None
+    conditions: dict[str, Any] | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    priority: int | None = Field(default=None, ge=pricing.PRIORITY_RANGE[0], le=pricing.PRIORITY_RANGE[1])
+    enabled: bool | None = None
+
+
+@router.get("/prices/rules/{rule_id}", tags=["prices"])
+def show_rule(rule_id: int, _: Caller = READ, session: Session = DB) -> Any:
+    return asdict(pricing.get_rule(session, rule_id))
+
+
+@router.patch("/prices/rules/{rule_id}", tags=["prices"])
+def update_rule(
+    rule_id: int,
+    body: RuleChangeBody,
+    _: Caller = Depends(require(Permission.PRICES)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Any:
+    """Change a rule (its type stays); params are checked by the type's model, 422 naming the field."""
+    change = pricing.RuleChange(body.params, body.conditions, body.name, body.priority, body.enabled)
+    return asdict(pricing.update_rule(session, plugins, rule_id, change))
+
+
 @router.delete("/prices/rules/{rule_id}", tags=["prices"], status_code=204)
 def remove_rule(rule_id: int, _: Caller = Depends(require(Permission.PRICES)), session: Session = DB) -> None:
     pricing.remove_rule(session, rule_id)

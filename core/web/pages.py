@@ -383,6 +383,26 @@ def prices_switch(
     return back("/prices")
 
 
+def _rule_form(values: Mapping[str, str]) -> tuple[dict[str, str], dict[str, object], int | None]:
+    """A rule form's params (``param.<name>``; empty means the type's default), conditions
+    (``cond.<name>``; categories and brands comma-separated) and priority."""
+    params = {k.removeprefix("param."): v for k, v in values.items() if k.startswith("param.") and v != ""}
+    conditions: dict[str, object] = {}
+    for key, text in values.items():
+        name = key.removeprefix("cond.")
+        if key.startswith("cond.") and text.strip():
+            listed = name in ("categories", "brands")
+            conditions[name] = [p.strip() for p in text.split(",") if p.strip()] if listed else text.strip()
+    priority = values.get("priority", "").strip()
+    if priority and not priority.lstrip("-").isdigit():
+        raise InputError("priority", "must be a whole number")
+    return params, conditions, int(priority) if priority else None
+
+
+async def _form_values(request: Request) -> dict[str, str]:
+    return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+
+
 @router.post("/prices/rules")
 async def prices_add_rule(
     request: Request,
@@ -390,15 +410,10 @@ async def prices_add_rule(
     session: Session = DB,
     plugins: PluginManager = PLUGINS,
 ) -> Response:
-    """The add-rule form: ``param.<name>`` fields are the rule type's params; empty means default."""
-    form = await request.form()
-    values = {k: v for k, v in form.items() if isinstance(v, str)}
-    params = {k.removeprefix("param."): v for k, v in values.items() if k.startswith("param.") and v != ""}
-    conditions = {k.removeprefix("cond."): v for k, v in values.items() if k.startswith("cond.") and v != ""}
+    """The add-rule form, built from the rule type's params model."""
+    values = await _form_values(request)
+    params, conditions, priority = _rule_form(values)
     integration = values.get("integration_id") or ""
-    priority = values.get("priority") or "100"
-    if not priority.lstrip("-").isdigit():
-        raise InputError("priority", "must be a whole number")
     if integration and not integration.isdigit():
         raise InputError("integration_id", "must be a number")
     new = pricing.NewRule(
@@ -407,9 +422,79 @@ async def prices_add_rule(
         conditions,
         int(integration) if integration else None,
         values.get("name") or None,
-        int(priority),
+        100 if priority is None else priority,
     )
     pricing.add_rule(session, plugins, new)
+    return back("/prices")
+
+
+def _edit_page(
+    request: Request,
+    caller: Caller,
+    plugins: PluginManager,
+    rule: dict[str, Any],
+    error: InputError | None = None,
+) -> Response:
+    types = {t.key: t for t in pricing.rule_types(plugins)}
+    if rule["rule_type"] not in types:
+        raise InputError(
+            "rule_type", f"rule type {rule['rule_type']!r} is not installed: it cannot be edited"
+        )
+    return render(
+        request,
+        "rule_edit.html",
+        caller,
+        422 if error else 200,
+        rule=rule,
+        rule_type=types[rule["rule_type"]],
+        error=error,
+    )
+
+
+@router.get("/prices/rules/{rule_id}/edit")
+def prices_edit_form(
+    request: Request,
+    rule_id: int,
+    caller: Caller = Depends(require(Permission.PRICES)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    """The rule's form, filled with what is stored (the add form's fields, for its type)."""
+    return _edit_page(request, caller, plugins, asdict(pricing.get_rule(session, rule_id)))
+
+
+@router.post("/prices/rules/{rule_id}/edit")
+async def prices_edit_rule(
+    request: Request,
+    rule_id: int,
+    caller: Caller = Depends(require(Permission.PRICES)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    """Save the edit; a refusal shows the form again as typed, the named field marked (422)."""
+    values = await _form_values(request)
+    stored = asdict(pricing.get_rule(session, rule_id))
+    typed = {
+        **stored,
+        "name": values.get("name", ""),
+        "priority": values.get("priority", ""),
+        "enabled": values.get("enabled") != "false",
+        "params": {k.removeprefix("param."): v for k, v in values.items() if k.startswith("param.")},
+        "conditions": {k.removeprefix("cond."): v for k, v in values.items() if k.startswith("cond.")},
+    }
+    try:
+        params, conditions, priority = _rule_form(values)
+        change = pricing.RuleChange(
+            params=params,
+            conditions=conditions,
+            name=values.get("name") or None,
+            priority=priority,
+            enabled=typed["enabled"],
+        )
+        pricing.update_rule(session, plugins, rule_id, change)
+    except InputError as refused:
+        session.rollback()
+        return _edit_page(request, caller, plugins, typed, refused)
     return back("/prices")
 
 
