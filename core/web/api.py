@@ -364,11 +364,6 @@ class RuleChangeBody(BaseModel):
     enabled: bool | None = None
 
 
-@router.get("/prices/rules/{rule_id}", tags=["prices"])
-def show_rule(rule_id: int, _: Caller = READ, session: Session = DB) -> Any:
-    return asdict(pricing.get_rule(session, rule_id))
-
-
 @router.patch("/prices/rules/{rule_id}", tags=["prices"])
 def update_rule(
     rule_id: int,

@@ -21,6 +21,7 @@ READS: list[tuple[str, str]] = [
     ("/api/v1/channel-types", "/api/v1/channel-types"),
     ("/api/v1/integrations/{name}", "/api/v1/integrations/{alias}"),
     ("/api/v1/carriers", "/api/v1/carriers"),
+    ("/api/v1/fees", "/api/v1/fees?integration_id={iid}"),
     (
         "/api/v1/carriers/impact",
         "/api/v1/carriers/impact?integration_id={iid}&area=UK&carrier=royal_mail",
@@ -75,6 +76,13 @@ WRITES: list[tuple[str, str, str, Permission, Any]] = [
         {"integration_id": "{iid}", "area": "UK", "carrier": "ups", "enabled": True},
     ),
     (
+        "PUT",
+        "/api/v1/fees/{integration_id}/strategies/{key}",
+        "/api/v1/fees/{iid}/strategies/bigbuy_mip.carrier_strategy",
+        Permission.CARRIERS,
+        {"value": "fastest"},
+    ),
+    (
         "POST",
         "/api/v1/orders/{order_id}/carrier",
         "/api/v1/orders/{order}/carrier",
@@ -96,6 +104,13 @@ WRITES: list[tuple[str, str, str, Permission, Any]] = [
         "/api/v1/prices/rules",
         Permission.PRICES,
         {"rule_type": "percent", "params": {"percent": "5"}},
+    ),
+    (
+        "PATCH",
+        "/api/v1/prices/rules/{rule_id}",
+        "/api/v1/prices/rules/999",
+        Permission.PRICES,
+        {"priority": 1},
     ),
     ("DELETE", "/api/v1/prices/rules/{rule_id}", "/api/v1/prices/rules/999", Permission.PRICES, None),
     ("POST", "/api/v1/prices/{integration_id}/apply", "/api/v1/prices/{iid}/apply", Permission.PRICES, None),
