@@ -602,4 +602,6 @@ def usage_page(
 ) -> Response:
     chosen = month or f"{datetime.now(UTC):%Y-%m}"
     record = views.usage_record(session, chosen)
-    return render(request, "usage.html", caller, usage=record, chart=charts.usage_bars(record["days"]))
+    return render(
+        request, "usage.html", caller, usage=record, chart=charts.usage_bars(record["days"], record["limit"])
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any
@@ -33,6 +34,7 @@ from core.services import (
     product_search,
     quarantine,
 )
+from core.settings import get_settings
 
 MAX_LIMIT = 500
 LATE_RISK_WITHIN = timedelta(days=1)
@@ -358,7 +360,8 @@ def error_records(session: Session, include_closed: bool = False) -> list[dict[s
 
 
 def usage_record(session: Session, month: str) -> dict[str, Any]:
-    """``usage --json``, with orders per day (MFN and FBA) for the chart."""
+    """``usage --json``, with orders per day (MFN and FBA), the count so far each day, and the
+    subscription's monthly limit (``CHANNELHUB_ORDER_LIMIT``; None when 0) for the chart."""
     result = orders.usage(session, month)
     start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
     end = (start + timedelta(days=32)).replace(day=1)
@@ -377,15 +380,25 @@ def usage_record(session: Session, month: str) -> dict[str, Any]:
         entry["fba_orders" if fulfilment is Fulfilment.FBA else "mfn_orders"] += count
     days = []
     cursor = start
+    so_far = Decimal(0)
     while cursor < end:
         key = cursor.date().isoformat()
-        days.append({"day": key, **per_day.get(key, {"mfn_orders": 0, "fba_orders": 0})})
+        counts = per_day.get(key, {"mfn_orders": 0, "fba_orders": 0})
+        so_far += counts["mfn_orders"] * orders.ORDER_WEIGHT[Fulfilment.MFN]
+        so_far += counts["fba_orders"] * orders.ORDER_WEIGHT[Fulfilment.FBA]
+        days.append({"day": key, **counts, "counted_to_date": _number(so_far)})
         cursor += timedelta(days=1)
-    counted = result.counted
+    limit = get_settings().order_limit or None
     return {
         "month": result.month,
         "mfn_orders": result.mfn_orders,
         "fba_orders": result.fba_orders,
-        "counted": int(counted) if counted == int(counted) else float(counted),
+        "counted": _number(result.counted),
+        "limit": limit,
         "days": days,
     }
+
+
+def _number(counted: Decimal | float | int) -> int | float:
+    """A count that may hold halves (FBA orders), as JSON shows it: 3, or 2.5."""
+    return int(counted) if counted == int(counted) else float(counted)

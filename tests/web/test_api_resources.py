@@ -170,7 +170,7 @@ def test_usage_counts_fba_as_half_per_day(client: TestClient, shop: Shop) -> Non
     usage = client.get("/api/v1/usage", params={"month": "2026-11"}, headers=bearer(shop, "host")).json()
     assert usage["mfn_orders"] == 3 and usage["counted"] == 3
     first = next(d for d in usage["days"] if d["day"] == "2026-11-01")
-    assert first == {"day": "2026-11-01", "mfn_orders": 3, "fba_orders": 0}
+    assert first == {"day": "2026-11-01", "mfn_orders": 3, "fba_orders": 0, "counted_to_date": 3}
     assert len(usage["days"]) == 30
 
 
