@@ -123,6 +123,11 @@ BAD_PERCENT = {"percent": "lots"}
         ("GET", "/api/v1/usage?month=November", None, "month"),
         ("GET", "/api/v1/prices/1/preview?limit=100000", None, "limit"),
         ("POST", "/api/v1/errors/retry", {"ids": []}, "ids"),
+        ("GET", "/api/v1/fees", None, "integration_id"),
+        ("GET", "/api/v1/fees?integration_id=1&strategy=cheap", None, "strategy"),
+        ("PUT", "/api/v1/fees/1/strategies/bigbuy_mip.carrier_strategy", {"value": "slowest"}, "value"),
+        ("PATCH", "/api/v1/prices/rules/1", {"priority": -1}, "priority"),
+        ("GET", "/api/v1/products?q=" + "x" * 201, None, "q"),
     ],
 )  # fmt: skip
 def test_bad_input_is_422_naming_the_field(
