@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from core.db.session import session_factory
 from core.errors import InputError
 from core.plugins import PluginManager
 from core.services import carriers, fees, integrations, orders, pricing, quarantine, users
+from core.services.prices import decimals_of
 from core.services.users import Permission
 from core.web import charts, views
 from core.web.db import db_session, plugin_manager
@@ -37,6 +39,26 @@ templates = Jinja2Templates(
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
 )
+
+
+def amount(value: str | None, currency: str | None) -> str:
+    """A money string as people read it: the currency's decimals ("68.9800" GBP -> "68.98").
+
+    The JSON keeps the stored value (docs/cli.md); only pages round, never below a stored digit
+    that is not zero (a price of 1.2345 stays as it is rather than look like 1.23).
+    """
+    if value is None:
+        return ""
+    try:
+        places = Decimal(1).scaleb(-decimals_of(currency or ""))
+        exact = Decimal(value)
+        shown = exact.quantize(places)
+    except (InputError, InvalidOperation):
+        return value
+    return str(shown) if shown == exact else value
+
+
+templates.env.filters["amount"] = amount
 router = APIRouter(
     default_response_class=HTMLResponse, dependencies=[Depends(check_csrf)], include_in_schema=False
 )

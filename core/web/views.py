@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.cli import catalog_cmd, integrations_cmd
-from core.cli.output import integration_ref, money, timestamp
+from core.cli.output import integration_ref, money, number, timestamp
 from core.db.models import Integration, Order, OrderStatus, SyncCursor
 from core.dto import Fulfilment
 from core.errors import InputError
@@ -386,19 +386,14 @@ def usage_record(session: Session, month: str) -> dict[str, Any]:
         counts = per_day.get(key, {"mfn_orders": 0, "fba_orders": 0})
         so_far += counts["mfn_orders"] * orders.ORDER_WEIGHT[Fulfilment.MFN]
         so_far += counts["fba_orders"] * orders.ORDER_WEIGHT[Fulfilment.FBA]
-        days.append({"day": key, **counts, "counted_to_date": _number(so_far)})
+        days.append({"day": key, **counts, "counted_to_date": number(so_far)})
         cursor += timedelta(days=1)
     limit = get_settings().order_limit or None
     return {
         "month": result.month,
         "mfn_orders": result.mfn_orders,
         "fba_orders": result.fba_orders,
-        "counted": _number(result.counted),
+        "counted": number(result.counted),
         "limit": limit,
         "days": days,
     }
-
-
-def _number(counted: Decimal | float | int) -> int | float:
-    """A count that may hold halves (FBA orders), as JSON shows it: 3, or 2.5."""
-    return int(counted) if counted == int(counted) else float(counted)

@@ -30,7 +30,7 @@ def demo_console(tmp_path: Path) -> Iterator[tuple[str, str, list[str]]]:
     """(console URL, the printed password, the demo's output lines); stops the demo after."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHANNELHUB_")}
     port = free_port()
-    command = ["demo", "--dir", str(tmp_path / "demo"), "--orders", "60", "--serve", "--port", str(port)]
+    command = ["demo", "--dir", str(tmp_path / "demo"), "--orders", "300", "--serve", "--port", str(port)]
     demo = subprocess.Popen(
         [sys.executable, "-m", "core", *command],
         env={**env, "COLUMNS": "100"},
