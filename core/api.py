@@ -57,6 +57,7 @@ from core.dto import (
     FulfilmentUpdate,
     InventoryLevel,
     Money,
+    NewShipment,
     OrdersPage,
     PriceRuleSpec,
     PriceUpdate,
@@ -87,11 +88,18 @@ from core.plugins import PluginManager, get_plugin_manager
 from core.services.carriers import disabled_pairs
 from core.services.catalog import get_product as find_product
 from core.services.catalog import set_exclusions, ship_units
+from core.services.fulfilment import (
+    ItemRequest,
+    create_shipment,
+    record_notification,
+    reopen_failed_notifications,
+)
 from core.services.integrations import aliases as integration_aliases
 from core.services.integrations import build_connector
 from core.services.integrations import find as find_integration
 from core.services.orders import find_order
 from core.services.quarantine import drop_payloads as drop_quarantined_payloads
+from core.services.redaction import fit, marker, redact_order_fields
 from core.settings import get_settings
 from core.timing import get_timing
 from core.types import (
@@ -154,10 +162,12 @@ __all__ = [
     "InputError",
     "Integration",
     "InventoryLevel",
+    "ItemRequest",
     "Listing",
     "Marketplace",
     "MigrationLocation",
     "Money",
+    "NewShipment",
     "NotFoundError",
     "NotifyState",
     "Order",
@@ -194,6 +204,7 @@ __all__ = [
     "build_connector",
     "check_moment",
     "console",
+    "create_shipment",
     "db_ids",
     "disabled_pairs",
     "drop_quarantined_payloads",
@@ -201,6 +212,7 @@ __all__ = [
     "find_integration",
     "find_order",
     "find_product",
+    "fit",
     "get_engine",
     "get_logger",
     "get_plugin_manager",
@@ -209,12 +221,16 @@ __all__ = [
     "hookimpl",
     "integration_aliases",
     "integration_ref",
+    "marker",
     "member_of",
     "money",
     "plugin_metadata",
     "print_json",
     "print_table",
     "progress_bar",
+    "record_notification",
+    "redact_order_fields",
+    "reopen_failed_notifications",
     "session_factory",
     "session_scope",
     "set_exclusions",

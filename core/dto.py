@@ -214,6 +214,23 @@ class ShipmentLine:
 
 
 @dataclass(frozen=True, slots=True)
+class NewShipment:
+    """A shipment core has just stored (in the caller's transaction), for fulfilment plugins.
+
+    ``order_ids`` are in id order; a combined shipment has several, a split one shares its
+    order with earlier shipments of that order.
+    """
+
+    shipment_id: int
+    integration_id: int
+    order_ids: tuple[int, ...]
+    carrier_code: str
+    service_code: str | None
+    tracking_number: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ShipmentConfirmation:
     """Tell the channel an order shipped. ``idempotency_key`` is stable across retries.
 

@@ -14,7 +14,8 @@ typed values; keys must be unique across all plugins. ``channelhub_carrier_optio
 once per batch of orders needing carriers and loads what the carrier hooks need. Decision hooks
 (``channelhub_select_carrier``, ``channelhub_carrier_area``, ``channelhub_price_formula``) are
 ``firstresult``: the first plugin returning something other than ``None`` wins.
-``channelhub_quote_rates`` collects quotes from every plugin.
+``channelhub_quote_rates`` collects quotes from every plugin. ``channelhub_shipment_created``
+runs inside the transaction creating a shipment, for every fulfilment plugin.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ import pluggy
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from core.db.models import NotifyState
 from core.dto import (
     CarrierContext,
     CarrierDecision,
     Destination,
+    NewShipment,
     PriceRuleSpec,
     RateQuote,
     RateRequest,
@@ -292,6 +295,48 @@ class ChannelhubSpecs:
                     return None if product.rrp is None else product.rrp * factor
 
                 return PriceFormula(compute)
+        """
+
+    # ---------------------------------------------------------------- fulfilment family
+    @hookspec
+    def channelhub_shipment_created(self, session: Session, shipment: NewShipment) -> NotifyState | None:
+        """Plan how the channel hears of a shipment core has just stored.
+
+        Called in the transaction that creates the shipment (``session``), after its row and
+        items are flushed and before the commit: write your own rows (a notification queue, the
+        label's contact) on that session, and they commit or roll back with the shipment.
+        Raising refuses the shipment (a unique index of yours firing says "someone else is
+        shipping this order right now"). Return :attr:`NotifyState.PENDING` if you will tell the
+        channel, :attr:`NotifyState.NOT_REQUIRED` if no order of it needs telling (an earlier
+        shipment did), or None if it is not yours. With no fulfilment plugin at all, core marks
+        the shipment ``manual``: someone has to update the channel by hand. Report each attempt
+        later with ``core.api.record_notification``.
+
+        Example (a plugin queueing one notification per order in its own table)::
+
+            from sqlalchemy import ForeignKey, String
+            from sqlalchemy.orm import Mapped, mapped_column
+
+            from core.api import NotifyState, Order, PluginBase, Shipment, hookimpl, plugin_metadata
+
+            class MyPluginBase(PluginBase):
+                __abstract__ = True
+                metadata = plugin_metadata()
+
+            class MyNotice(MyPluginBase):
+                __tablename__ = "myplugin_notices"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                shipment_id: Mapped[int] = mapped_column(ForeignKey(Shipment.id, ondelete="CASCADE"))
+                order_id: Mapped[int] = mapped_column(ForeignKey(Order.id, ondelete="CASCADE"))
+                state: Mapped[str] = mapped_column(String(16), default="queued")
+
+            @hookimpl
+            def channelhub_shipment_created(session, shipment):
+                session.add_all(
+                    MyNotice(shipment_id=shipment.shipment_id, order_id=order_id)
+                    for order_id in shipment.order_ids
+                )
+                return NotifyState.PENDING
         """
 
     # ---------------------------------------------------------------- infrastructure

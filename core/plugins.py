@@ -20,10 +20,12 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from core import hookspecs
+from core.db.models import NotifyState
 from core.dto import (
     CarrierContext,
     CarrierDecision,
     Destination,
+    NewShipment,
     PriceRuleSpec,
     RateQuote,
     RateRequest,
@@ -273,6 +275,17 @@ class PluginManager:
     def price_formula(self, rule: PriceRuleSpec, params: BaseModel) -> PriceFormula | None:
         formula = self._pm.hook.channelhub_price_formula(rule=rule, params=params)
         return _checked(formula, PriceFormula, "channelhub_price_formula")
+
+    def shipment_created(self, session: Session, shipment: NewShipment) -> list[NotifyState]:
+        """Every fulfilment plugin's answer for a new shipment. Unlike registration hooks, an
+        exception is not a broken plugin to drop: it refuses the shipment, so it propagates."""
+        answers = self._pm.hook.channelhub_shipment_created(session=session, shipment=shipment)
+        wrong = [a for a in answers if not isinstance(a, NotifyState)]
+        if wrong:
+            raise PluginError(
+                f"channelhub_shipment_created must return NotifyState or None, got {type(wrong[0]).__name__}"
+            )
+        return list(answers)
 
     def migration_locations(self) -> list[MigrationLocation]:
         return list(

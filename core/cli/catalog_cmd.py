@@ -40,7 +40,7 @@ from core.db.models import (
 )
 from core.db.session import session_scope
 from core.dto import Fulfilment
-from core.errors import InputError, NotFoundError
+from core.errors import InputError
 from core.services import catalog, catalogue_import, integrations, orders
 from core.services.prices import parse_price
 
@@ -122,12 +122,12 @@ def orders_list(
 
 @orders_app.command("show")
 def orders_show(
-    order: str = typer.Argument(..., help="Hub id, or the channel's order id."),
+    order: str = typer.Argument(..., help="Channel order id, ALIAS:ID or the hub id."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """One order: items, addresses (REDACTED after redaction), carrier, shipments, notification."""
     with session_scope() as session:
-        data = _order_data(session, _find_order(session, order))
+        data = _order_data(session, orders.find_order(session, order))
     if as_json:
         print_json(data)
         return
@@ -159,18 +159,6 @@ def orders_show(
             for s in data["shipments"]
         ],
     )
-
-
-def _find_order(session: Session, reference: str) -> Order:
-    """By channel order id first (they look like 202-1234567-1234567), then by hub id."""
-    matches = session.scalars(select(Order).where(Order.channel_order_id == reference)).all()
-    if len(matches) > 1:
-        raise InputError("order", f"{reference!r} is on several integrations: give the hub id")
-    if matches:
-        return matches[0]
-    if reference.isdigit():
-        return orders.get_order(session, int(reference))
-    raise NotFoundError(f"no order with id or channel order id {reference!r}")
 
 
 def _order_data(session: Session, order: Order) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from core.cli import (
     demo,
     errors_cmd,
     integrations_cmd,
+    order_workflow_cmd,
     plugins_cmd,
     rules_cmd,
     serve_cmd,
@@ -21,6 +22,8 @@ from core.cli import (
     users_cmd,
     worker_cmd,
 )
+
+_ORDER_WORKFLOW = order_workflow_cmd  # its commands join the ``orders`` group when imported
 
 GROUPS: dict[str, tuple[typer.Typer, str]] = {
     "plugins": (plugins_cmd.app, "Installed plugins and what they provide."),

@@ -68,7 +68,11 @@ def build_app(plugins: PluginManager) -> typer.Typer:
     groups: dict[tuple[str, ...], typer.Typer] = {}
     helps: dict[tuple[str, ...], str | None] = {}
     for name, (typer_app, help_text) in core_commands.GROUPS.items():
-        groups[tuple(name.split())] = typer_app
+        # a fresh group per build around core's (module-level) app: plugins' commands and the
+        # sub-groups attached below go into it, so no build leaks into the next one
+        group = typer.Typer(no_args_is_help=True)
+        group.add_typer(typer_app)
+        groups[tuple(name.split())] = group
         helps[tuple(name.split())] = help_text
     groups[("integrations", "add")] = integrations_cmd.add_app(plugins)
     helps[("integrations", "add")] = "Connect a sales channel: one command per installed channel type."
@@ -79,15 +83,15 @@ def build_app(plugins: PluginManager) -> typer.Typer:
             helps[path] = help_text or f"{' '.join(path)} commands."
         return groups[path]
 
-    for group in plugins.cli_groups():
-        path = (*(group.parent or "").split(), *group.name.split())
+    for contributed in plugins.cli_groups():
+        path = (*(contributed.parent or "").split(), *contributed.name.split())
         for depth in range(1, len(path)):
             group_at(path[:depth], None)
         if path not in groups:  # the first contributor's app is the group (its callback too)
-            groups[path] = group.app
-            helps[path] = group.help or None
+            groups[path] = contributed.app
+            helps[path] = contributed.help or None
         else:
-            groups[path].add_typer(group.app)
+            groups[path].add_typer(contributed.app)
     # attach deepest first so each child is complete when added to its parent
     for path in sorted(groups, key=len, reverse=True):
         parent = app if len(path) == 1 else groups[path[:-1]]

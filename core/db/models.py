@@ -314,6 +314,20 @@ class Shipment(Base):
     orders: Mapped[list[Order]] = relationship(secondary=shipment_orders)
 
 
+class ShipmentItem(Base):
+    """Units of one order item in one shipment: how a split order's parcels divide it, and what
+    tells the hub an order is wholly shipped."""
+
+    __tablename__ = "shipment_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"), primary_key=True)
+    order_item_id: Mapped[int] = mapped_column(
+        ForeignKey("order_items.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    quantity: Mapped[int]
+
+
 class CarrierSetting(Base):
     """A host's override for one carrier in one area of one integration (default: enabled)."""
 

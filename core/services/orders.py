@@ -1,4 +1,5 @@
-"""Hub-side order actions: cancel, hold/release, choose a carrier by hand, and subscription usage.
+"""Hub-side order actions: cancel, hold/release, choose a carrier by hand (Pending review), the
+ship queue, and subscription usage.
 
 Cancelling in the hub never cancels on the channel (DESIGN.md section 3). Cancelling an
 unshipped order releases its committed units (available stock rises and is queued for every
@@ -7,14 +8,17 @@ channel); cancelling a shipped order does not restock: those units left the ware
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.db.models import Integration, Order, OrderItem, OrderStatus
+from core.db.members import member_of
+from core.db.models import TO_SHIP_STATUSES, Integration, Order, OrderItem, OrderStatus
 from core.dto import Destination, Fulfilment
 from core.errors import InputError, NotFoundError
 from core.plugins import PluginManager
@@ -169,21 +173,34 @@ def assign_carrier(
     order_id: int,
     carrier_code: str,
     service_code: str | None = None,
+    *,
+    force: bool = False,
 ) -> Order:
     """A person chooses the carrier of an open order: a Pending review order continues to fulfilment.
 
-    Only a carrier serving the destination is accepted; one the host disabled there is (choosing
-    it by hand is the point of Pending review).
+    A carrier serving the destination is accepted, even one the host disabled there (choosing
+    it by hand is the point of Pending review); one that does not serve it only with ``force``
+    (the person knows something the fee tables do not).
     """
     order = get_order(session, order_id)
     if order.status in CLOSED:
         raise InputError("order", f"order {order.id} is {order.status.value}; it needs no carrier")
-    choice = next((c for c in carrier_choices(session, plugins, order_id) if c.code == carrier_code), None)
-    if choice is None:
-        raise InputError("carrier", f"{carrier_code!r} does not serve this order's destination")
-    service = service_code or (choice.services[0] if choice.services else None)
-    if service is not None and service not in choice.services:
-        raise InputError("service", f"{carrier_code} has no service {service!r}")
+    choices = carrier_choices(session, plugins, order_id)
+    choice = next((c for c in choices if c.code == carrier_code), None)
+    if choice is not None:
+        services = choice.services
+    elif force:
+        carrier = plugins.carriers().get(carrier_code)
+        if carrier is None:
+            known = ", ".join(sorted(plugins.carriers())) or "none installed"
+            raise InputError("carrier", f"unknown carrier {carrier_code!r} (known: {known})")
+        services = [s.code for s in carrier.services]
+    else:
+        where = choices[0].area if choices else "this order's destination"
+        raise InputError("carrier", f"{carrier_code} does not serve {where}; choose another or use --force")
+    service = service_code or (services[0] if services else None)
+    if service is not None and service not in services:
+        raise InputError("service", f"{carrier_code} has no service {service!r} (has: {', '.join(services)})")
     order.carrier_code, order.service_code, order.review_reason = carrier_code, service, None
     if order.status is OrderStatus.PENDING_REVIEW:
         order.status = OrderStatus.AWAITING_SHIPMENT
@@ -191,11 +208,61 @@ def assign_carrier(
     return order
 
 
+@dataclass(frozen=True, slots=True)
+class PendingOrder:
+    """An order in Pending review: why, and the carriers a person may choose for it."""
+
+    id: int
+    channel_order_id: str
+    integration: str
+    integration_id: int
+    destination: str
+    area: str | None
+    reason: str | None
+    available: list[dict[str, object]]
+    """Carriers serving the area: code, name, and whether enabled for the integration there."""
+
+
+def pending_review(
+    session: Session, plugins: PluginManager, integration_ids: Sequence[int] | None = None
+) -> list[PendingOrder]:
+    """Orders waiting for a person to choose a carrier, soonest ship-by first."""
+    query = (
+        select(Order, Integration.alias)
+        .join(Integration, Integration.id == Order.integration_id)
+        .where(Order.status == OrderStatus.PENDING_REVIEW)
+        .order_by(Order.ship_by, Order.id)
+    )
+    if integration_ids is not None:
+        query = query.where(member_of(Order.integration_id, list(integration_ids)))
+    result = []
+    for order, alias in session.execute(query).all():
+        choices = carrier_choices(session, plugins, order.id)
+        where = " ".join(p for p in (order.ship_country, order.ship_postal_code) if p) or "(no address)"
+        result.append(
+            PendingOrder(
+                order.id,
+                order.channel_order_id,
+                alias,
+                order.integration_id,
+                where,
+                choices[0].area if choices else None,
+                order.review_reason,
+                [{"code": c.code, "name": c.name, "enabled": c.enabled} for c in choices],
+            )
+        )
+    return result
+
+
 def hold(session: Session, order_id: int) -> Order:
     """Put an order awaiting shipment aside; nothing ships it until it is released."""
     order = get_order(session, order_id)
     if order.status is not OrderStatus.AWAITING_SHIPMENT:
-        raise InputError("order", f"order {order.id} is {order.status.value}; only orders awaiting shipment")
+        raise InputError(
+            "order",
+            f"{order.channel_order_id} is {order.status.value}; "
+            "only orders awaiting shipment can be put on hold",
+        )
     order.status = OrderStatus.ON_HOLD
     session.flush()
     return order
@@ -205,7 +272,69 @@ def release(session: Session, order_id: int) -> Order:
     """Return a held order to Awaiting shipment."""
     order = get_order(session, order_id)
     if order.status is not OrderStatus.ON_HOLD:
-        raise InputError("order", f"order {order.id} is {order.status.value}, not on hold")
+        raise InputError("order", f"{order.channel_order_id} is {order.status.value}, not on hold")
     order.status = OrderStatus.AWAITING_SHIPMENT
     session.flush()
     return order
+
+
+DEFAULT_LATE_HOURS = 24
+"""An unshipped order is at risk of shipping late when its ship-by date is this close (or past)."""
+
+
+def is_late_risk(order: Order, now: datetime, within: timedelta) -> bool:
+    """True when an unshipped order's ship-by date has passed or falls within ``within``."""
+    return order.status in TO_SHIP_STATUSES and order.ship_by is not None and order.ship_by <= now + within
+
+
+class QueueSort(StrEnum):
+    SHIP_BY = "ship-by"
+    SHIP_BY_DESC = "-ship-by"
+    PURCHASE_DATE = "purchase-date"
+    PURCHASE_DATE_DESC = "-purchase-date"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    order_id: int
+    channel_order_id: str
+    integration: str
+    status: str
+    purchase_date: datetime
+    ship_by: datetime | None
+    late_risk: bool
+
+
+def ship_queue(
+    session: Session,
+    *,
+    now: datetime,
+    statuses: Sequence[OrderStatus] = TO_SHIP_STATUSES,
+    sort: QueueSort = QueueSort.SHIP_BY,
+    late_within: timedelta = timedelta(hours=DEFAULT_LATE_HOURS),
+    late_only: bool = False,
+    limit: int = 200,
+) -> list[QueueRow]:
+    """Orders to work on, sorted by ship-by (orders without one last) or purchase date."""
+    column = Order.ship_by if sort in (QueueSort.SHIP_BY, QueueSort.SHIP_BY_DESC) else Order.purchase_date
+    order_by = column.desc().nulls_last() if sort.value.startswith("-") else column.asc().nulls_last()
+    query = (
+        select(Order, Integration.alias)
+        .join(Integration, Integration.id == Order.integration_id)
+        .where(Order.status.in_(list(statuses)))
+        .order_by(order_by, Order.id)
+    )
+    if late_only:
+        query = query.where(Order.ship_by.is_not(None), Order.ship_by <= now + late_within)
+    return [
+        QueueRow(
+            order.id,
+            order.channel_order_id,
+            alias,
+            order.status.value,
+            order.purchase_date,
+            order.ship_by,
+            is_late_risk(order, now, late_within),
+        )
+        for order, alias in session.execute(query.limit(limit))
+    ]

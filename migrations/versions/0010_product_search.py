@@ -14,7 +14,7 @@ The console searches a million products by the start of a SKU or of a title. A b
 SQLite has neither collation nor the need: its catalogues are small, a search scans.
 
 Revision ID: 0010_product_search
-Revises: 0008_console_users
+Revises: 0009_shipment_items
 Create Date: 2026-12-02 04:40:00.000000
 """
 
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_product_search"
-down_revision: str | Sequence[str] | None = "0008_console_users"
+down_revision: str | Sequence[str] | None = "0009_shipment_items"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

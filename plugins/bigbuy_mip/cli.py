@@ -6,8 +6,6 @@ this plugin provides rule types, carriers and their areas through hooks.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import typer
 
 from core.api import (
@@ -16,7 +14,6 @@ from core.api import (
     console,
     disabled_pairs,
     find_integration,
-    find_order,
     integration_aliases,
     integration_ref,
     money,
@@ -25,10 +22,10 @@ from core.api import (
     session_scope,
     validate,
 )
-from plugins.bigbuy_mip import carriers_admin, filters
+from plugins.bigbuy_mip import filters
 from plugins.bigbuy_mip.catalogue import get_catalogue
 from plugins.bigbuy_mip.models import CarrierStrategy
-from plugins.bigbuy_mip.options import integrations, set_strategy
+from plugins.bigbuy_mip.options import set_strategy
 
 INTEGRATION = typer.Option(None, "--integration", help="Integration alias (default: every integration).")
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
@@ -106,56 +103,6 @@ def fees_show(
         ],
     )
     console.print(f"note: {note}")
-
-
-@orders_app.command("pending")
-def orders_pending(integration: str | None = INTEGRATION, as_json: bool = JSON) -> None:
-    """Orders in Pending review, with the reason and the carriers that could serve them."""
-    catalogue = get_catalogue()
-    with session_scope() as session:
-        ids = [i.id for i in integrations(session, integration)] if integration else None
-        pending = carriers_admin.pending_orders(session, catalogue, ids)
-    if as_json:
-        print_json([asdict(p) for p in pending])
-        return
-    print_table(
-        "Pending review",
-        ["order", "integration", "destination", "area", "reason", "carriers (enabled*)"],
-        [
-            (
-                p.channel_order_id,
-                p.integration,
-                p.destination,
-                p.area,
-                p.reason,
-                ", ".join(f"{c['code']}{'*' if c['enabled'] else ''}" for c in p.available),
-            )
-            for p in pending
-        ],
-    )
-
-
-@orders_app.command("assign-carrier")
-def orders_assign(
-    order: str = typer.Argument(..., help="Channel order id (or hub order id)."),
-    code: str = typer.Argument(..., help="Carrier code."),
-    service: str | None = typer.Option(
-        None, "--service", help="Service code (default: one serving the area)."
-    ),
-    integration: str | None = typer.Option(
-        None, "--integration", help="Integration alias, if the id is ambiguous."
-    ),
-    force: bool = typer.Option(False, "--force", help="Accept a carrier that does not serve the area."),
-) -> None:
-    """Choose an order's carrier by hand; the order leaves Pending review and continues."""
-    catalogue = get_catalogue()
-    with session_scope() as session:
-        target = find_integration(session, integration) if integration else None
-        found = find_order(session, order, target)
-        chosen = carriers_admin.assign_carrier(
-            session, catalogue, found, code, service_code=service, force=force
-        )
-    console.print(f"order {order}: {code} ({chosen}), awaiting shipment")
 
 
 @filters_app.command("add")

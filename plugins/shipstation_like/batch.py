@@ -17,8 +17,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.api import ChannelhubError, InputError, PluginManager, Shipment, find_order
-from plugins.shipstation_like.shipments import ItemRequest, create_shipment
+from core.api import (
+    ChannelhubError,
+    InputError,
+    ItemRequest,
+    PluginManager,
+    Shipment,
+    create_shipment,
+    find_order,
+)
 
 REQUIRED = ("order", "carrier")
 KNOWN = ("order", "carrier", "service", "tracking", "items")

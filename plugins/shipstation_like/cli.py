@@ -1,21 +1,21 @@
-"""Commands: ``channelhub shipments ...``, ``channelhub orders hold|release|queue``,
+"""Commands: ``channelhub shipments ...`` (parcels are created by core's ``create_shipment``) and
 ``channelhub redact run``."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from core.api import (
-    TO_SHIP_STATUSES,
     InputError,
-    OrderStatus,
+    ItemRequest,
     check_moment,
     console,
+    create_shipment,
     find_order,
     get_plugin_manager,
     integration_aliases,
@@ -27,7 +27,6 @@ from core.api import (
     utcnow,
     validate,
 )
-from plugins.shipstation_like import orders as workflow
 from plugins.shipstation_like.batch import load_batch
 from plugins.shipstation_like.failed_notices import failed_notices, requeue_failed
 from plugins.shipstation_like.notify import (
@@ -38,10 +37,8 @@ from plugins.shipstation_like.notify import (
     pending_notices,
 )
 from plugins.shipstation_like.redaction import redact_due
-from plugins.shipstation_like.shipments import ItemRequest, create_shipment
 
 shipments_app = typer.Typer(no_args_is_help=True)
-orders_app = typer.Typer(no_args_is_help=True)
 redact_app = typer.Typer(no_args_is_help=True)
 
 NOTIFY_HELP = "Tell the channel now (default); --no-notify leaves it queued for the worker."
@@ -236,89 +233,6 @@ def manual(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
         )
         return
     print_table("Orders to update on the channel by hand", ["shipment", "order", "integration"], rows)
-
-
-@orders_app.command("hold")
-def hold(
-    order: str = typer.Argument(..., help="Channel order id or ALIAS:ID.", callback=validate.label),
-) -> None:
-    """Put an order awaiting shipment on hold."""
-    with session_scope() as session:
-        workflow.hold(find_order(session, order))
-    console.print(f"order {order} is on hold")
-
-
-@orders_app.command("release")
-def release(
-    order: str = typer.Argument(..., help="Channel order id or ALIAS:ID.", callback=validate.label),
-) -> None:
-    """Return an order on hold to Awaiting shipment."""
-    with session_scope() as session:
-        workflow.release(find_order(session, order))
-    console.print(f"order {order} is awaiting shipment")
-
-
-@orders_app.command("queue")
-def queue(
-    status: Annotated[
-        list[OrderStatus] | None,
-        typer.Option("--status", help="Statuses to show (repeatable; default: every unshipped one)."),
-    ] = None,
-    sort: Annotated[workflow.QueueSort, typer.Option("--sort")] = workflow.QueueSort.SHIP_BY,
-    late_hours: int = typer.Option(
-        workflow.DEFAULT_LATE_HOURS,
-        "--late-hours",
-        min=0,
-        max=100_000,
-        help="Flag orders due to ship within this.",
-    ),
-    late_only: bool = typer.Option(False, "--late-only", help="Only late-risk orders."),
-    limit: int = typer.Option(200, min=1, max=100_000),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-) -> None:
-    """Orders to ship, with ship-by date and a late-risk flag, sorted by ship-by by default."""
-    with session_scope() as session:
-        rows = workflow.ship_queue(
-            session,
-            now=utcnow(),
-            statuses=status or TO_SHIP_STATUSES,
-            sort=sort,
-            late_within=timedelta(hours=late_hours),
-            late_only=late_only,
-            limit=limit,
-        )
-        ids = {alias: integration_id for integration_id, alias in integration_aliases(session).items()}
-    if as_json:
-        print_json(
-            [
-                {
-                    "id": r.order_id,
-                    "channel_order_id": r.channel_order_id,
-                    **integration_ref(ids.get(r.integration), r.integration),
-                    "status": r.status,
-                    "purchase_date": r.purchase_date,
-                    "ship_by": r.ship_by,
-                    "late_risk": r.late_risk,
-                }
-                for r in rows
-            ]
-        )
-        return
-    print_table(
-        "Orders to ship",
-        ["order", "integration", "status", "purchased", "ship by", "late risk"],
-        [
-            (
-                r.channel_order_id,
-                r.integration,
-                r.status,
-                r.purchase_date,
-                r.ship_by,
-                "LATE RISK" if r.late_risk else "",
-            )
-            for r in rows
-        ],
-    )
 
 
 def parse_as_of(text: str | None) -> datetime:

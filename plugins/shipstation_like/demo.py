@@ -7,10 +7,18 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.api import DemoOutcome, DemoStep, Fulfilment, Order, OrderStatus, PluginManager, utcnow
+from core.api import (
+    DemoOutcome,
+    DemoStep,
+    Fulfilment,
+    Order,
+    OrderStatus,
+    PluginManager,
+    create_shipment,
+    utcnow,
+)
 from plugins.shipstation_like.notify import notify_pending
 from plugins.shipstation_like.redaction import redact_due
-from plugins.shipstation_like.shipments import create_shipment
 
 BATCH = 25
 

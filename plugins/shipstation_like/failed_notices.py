@@ -14,7 +14,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
-from core.api import NotFoundError, NotifyState, Order, Shipment, utcnow
+from core.api import NotFoundError, Order, reopen_failed_notifications, utcnow
 from plugins.shipstation_like.notify import QueuedNotice
 from plugins.shipstation_like.tables import Notice, NoticeAction, NoticeState
 
@@ -67,12 +67,5 @@ def requeue_failed(session: Session, notice_ids: Sequence[int] | None = None) ->
             .execution_options(synchronize_session=False)
         ),
     )
-    session.execute(
-        update(Shipment)
-        .where(
-            Shipment.id.in_({row.shipment_id for row in found}), Shipment.notify_state == NotifyState.FAILED
-        )
-        .values(notify_state=NotifyState.PENDING)
-        .execution_options(synchronize_session=False)
-    )
+    reopen_failed_notifications(session, sorted({row.shipment_id for row in found}))
     return int(changed.rowcount)

@@ -50,6 +50,7 @@ from core.api import (
     build_connector,
     get_logger,
     get_timing,
+    record_notification,
     utcnow,
 )
 from core.api import ShipmentLine as ConfirmedLine
@@ -220,16 +221,14 @@ def _record(session: Session, notice: _Claimed, outcome: _Outcome, token: str, n
     )
     if kept.rowcount != 1:  # our lease ran out and another worker holds the row now
         return False
-    shipment_values: dict[str, object] = {"notify_attempts": notice.attempts, "notify_error": outcome.error}
-    if outcome.state is NoticeState.DONE:
-        shipment_values |= {"notify_state": NotifyState.SENT, "notified_at": now}
-    elif outcome.state is NoticeState.FAILED:
-        shipment_values["notify_state"] = NotifyState.FAILED
-    session.execute(
-        update(Shipment)
-        .where(Shipment.id == notice.shipment_id)
-        .values(**shipment_values)
-        .execution_options(synchronize_session=False)
+    shipment_state = {NoticeState.DONE: NotifyState.SENT, NoticeState.FAILED: NotifyState.FAILED}
+    record_notification(
+        session,
+        notice.shipment_id,
+        state=shipment_state.get(outcome.state),
+        attempts=notice.attempts,
+        error=outcome.error,
+        now=now,
     )
     return True
 

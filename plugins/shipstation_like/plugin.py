@@ -1,13 +1,16 @@
 """Hook implementations of the ShipStation-like fulfilment plugin (entry point
-``shipstation_like``): shipments and their one-time channel notification, the order workflow
-commands, and personal data redaction."""
+``shipstation_like``): shipment commands and their one-time channel notification, and
+personal data redaction on the channel's schedule. Core stores the shipments; this plugin
+plans and sends what the channel is told."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
-from core.api import ActorSpec, CliGroup, DemoStep, MigrationLocation, hookimpl
+from sqlalchemy.orm import Session
+
+from core.api import ActorSpec, CliGroup, DemoStep, MigrationLocation, NewShipment, NotifyState, hookimpl
 
 BRANCH = "shipstation_like"
 
@@ -22,7 +25,6 @@ def channelhub_cli() -> Iterator[CliGroup]:
     from plugins.shipstation_like import cli
 
     yield CliGroup("shipments", cli.shipments_app, help="Shipments and their channel notifications.")
-    yield CliGroup("orders", cli.orders_app, help="Orders.")
     yield CliGroup("redact", cli.redact_app, help="Personal data redaction.")
 
 
@@ -39,3 +41,11 @@ def channelhub_demo_steps() -> Iterator[DemoStep]:
     from plugins.shipstation_like.demo import STEPS
 
     yield from STEPS
+
+
+@hookimpl
+def channelhub_shipment_created(session: Session, shipment: NewShipment) -> NotifyState:
+    """Queue the channel's one confirmation per order and the label contact (see ``shipments``)."""
+    from plugins.shipstation_like.shipments import plan_notifications
+
+    return plan_notifications(session, shipment)

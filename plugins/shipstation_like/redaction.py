@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, String, select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from core.api import (
@@ -34,8 +34,11 @@ from core.api import (
     PluginManager,
     Shipment,
     drop_quarantined_payloads,
+    fit,
     get_logger,
+    marker,
     member_of,
+    redact_order_fields,
     shipment_orders,
     utcnow,
 )
@@ -49,24 +52,7 @@ TRACKED_AFTER_SHIP = timedelta(days=30)
 TRACKED_AFTER_LABEL = timedelta(days=44)
 UNTRACKED_AFTER_CREATION = timedelta(days=30)
 
-ORDER_FIELDS = (
-    "buyer_name",
-    "buyer_email",
-    "buyer_phone",
-    "ship_name",
-    "ship_line1",
-    "ship_line2",
-    "ship_line3",
-    "ship_phone",
-)
-"""Order columns holding personal data. City, state, postal code and country stay."""
-
 BATCH = 200
-
-
-def marker(display_name: str) -> str:
-    """What a redacted value reads, e.g. ``REDACTED (Amazon)``."""
-    return f"REDACTED ({display_name})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,40 +90,23 @@ def _display_name(plugins: PluginManager, integration: Integration) -> str:
         return integration.channel_key
 
 
-def _fit(value: str, column: object) -> str:
-    length = getattr(getattr(column, "type", None), "length", None)
-    return (
-        value[:length]
-        if isinstance(length, int) and isinstance(getattr(column, "type", None), String)
-        else value
-    )
-
-
 def redact_order(
     session: Session, order: Order, shipments: list[Shipment], text: str, due: Due, now: datetime
 ) -> list[str]:
-    """Overwrite one order's personal data; returns the names of the fields it changed."""
-    touched = []
-    for name in ORDER_FIELDS:
-        if getattr(order, name) is not None:
-            setattr(order, name, _fit(text, Order.__table__.c[name]))
-            touched.append(name)
-    for item in order.items:
-        if item.gift_message is not None:
-            item.gift_message = text
-            touched.append(f"items[{item.channel_item_id}].gift_message")
+    """Overwrite one order's personal data (core's columns through core, the label contact
+    here) and record which rule did it; returns the names of the fields it changed."""
+    touched = redact_order_fields(order, text, now)
     contacts = cast(
         CursorResult[Any],
         session.execute(
             update(LabelContact)
             .where(member_of(LabelContact.shipment_id, [s.id for s in shipments]))
-            .values(phone=_fit(text, LabelContact.__table__.c.phone), email=text)
+            .values(phone=fit(text, LabelContact.__table__.c.phone), email=text)
             .execution_options(synchronize_session=False)
         ),
     )
     if contacts.rowcount:
         touched.append("label_contact")
-    order.redacted_at = now
     session.add(Redaction(order_id=order.id, rule=due.rule, due_at=due.at, redacted_at=now, fields=touched))
     return touched
 

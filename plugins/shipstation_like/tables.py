@@ -1,8 +1,8 @@
 """The plugin's own tables (prefix ``shipstation_``), on their own metadata.
 
-Core's ``shipments`` row says whether a parcel was announced; these tables say *which* order
-of it the channel hears about, which items the parcel carries (for split orders), what contact
-the label used, and what was redacted when. The notification rows double as the retry queue:
+Core's ``shipments`` and ``shipment_items`` rows say what a parcel holds and whether it was
+announced; these tables say *which* order of it the channel hears about, what contact the
+label used, and what was redacted when. The notification rows double as the retry queue:
 a lease (``claim_token`` + ``lease_until``) marks the rows a worker is sending, so a worker that
 dies mid-call leaves rows another worker picks up later with ``possibly_sent``.
 """
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.api import Integration, Order, OrderItem, PluginBase, Shipment, enum_column, plugin_metadata, utcnow
+from core.api import Integration, Order, PluginBase, Shipment, enum_column, plugin_metadata, utcnow
 
 
 class NoticeAction(enum.StrEnum):
@@ -79,18 +79,6 @@ class Notice(ShipstationBase):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     done_at: Mapped[datetime | None]
-
-
-class ShipmentLine(ShipstationBase):
-    """Units of one order item in one shipment (how a split order's parcels divide it)."""
-
-    __tablename__ = "shipstation_shipment_lines"
-
-    shipment_id: Mapped[int] = mapped_column(ForeignKey(Shipment.id, ondelete="CASCADE"), primary_key=True)
-    order_item_id: Mapped[int] = mapped_column(
-        ForeignKey(OrderItem.id, ondelete="CASCADE"), primary_key=True, index=True
-    )
-    quantity: Mapped[int]
 
 
 class LabelContact(ShipstationBase):

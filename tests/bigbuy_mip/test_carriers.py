@@ -16,9 +16,8 @@ from core.db.models import CarrierSetting, Integration, OrderStatus, Shipment
 from core.dto import Destination, Fulfilment
 from core.errors import InputError
 from core.plugins import PluginManager
-from core.services import carriers
+from core.services import carriers, orders
 from core.services.carrier_selection import select_carriers
-from plugins.bigbuy_mip import carriers_admin
 from plugins.bigbuy_mip.catalogue import get_catalogue, load_catalogue
 
 runner = CliRunner()
@@ -208,7 +207,7 @@ def test_fees_show_uses_max_or_min_column_and_notes_commission(
 def test_pending_listing_helper_reports_area(session: Session, make_order, plugins: PluginManager) -> None:
     order = make_order(country="ES", postcode=None)
     select_carriers(session, plugins, [order.id])
-    (pending,) = carriers_admin.pending_orders(session, get_catalogue())
+    (pending,) = orders.pending_review(session, plugins)
     assert (pending.area, pending.available) == (None, [])
 
 

@@ -13,6 +13,7 @@ import re
 import textwrap
 import types
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +21,8 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from core.dto import CarrierContext, Destination, Money, PriceRuleSpec, RateQuote, RateRequest
+from core.db.models import NotifyState
+from core.dto import CarrierContext, Destination, Money, NewShipment, PriceRuleSpec, RateQuote, RateRequest
 from core.hookspecs import ChannelhubSpecs
 from core.plugins import PluginManager
 
@@ -140,6 +142,17 @@ def _demo_steps(m: PluginManager, _: types.ModuleType) -> None:
     assert outcome.rows == [("orders", 0)] and outcome.lines == ["0 orders came from My Shop"]
 
 
+def _shipment_created(m: PluginManager, module: types.ModuleType) -> None:
+    engine = create_engine("sqlite://")
+    module.MyPluginBase.metadata.create_all(engine)  # a throwaway database, not a schema change
+    shipment = NewShipment(7, 1, (3, 4), "gls", None, "TRK1", datetime(2026, 12, 2, tzinfo=UTC))
+    with Session(engine) as session:
+        assert m.shipment_created(session, shipment) == [NotifyState.PENDING]
+        session.flush()
+        rows = session.query(module.MyNotice).order_by(module.MyNotice.order_id).all()
+        assert [(n.shipment_id, n.order_id, n.state) for n in rows] == [(7, 3, "queued"), (7, 4, "queued")]
+
+
 def _shipping_fees(m: PluginManager, module: types.ModuleType) -> None:
     [(plugin, table)] = m.shipping_fees(None, 7)  # type: ignore[arg-type]  # the example reads no table
     assert plugin == "example-channelhub_shipping_fees" and table.fees[0].max_price.amount == Decimal("4.50")
@@ -163,6 +176,7 @@ CHECKS: dict[str, Callable[[PluginManager, types.ModuleType], None]] = {
     "channelhub_actors": _actors,
     "channelhub_demo_channel": _demo_channel,
     "channelhub_demo_steps": _demo_steps,
+    "channelhub_shipment_created": _shipment_created,
     "channelhub_shipping_fees": _shipping_fees,
 }
 

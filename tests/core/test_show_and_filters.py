@@ -79,7 +79,10 @@ def test_orders_show_by_channel_or_hub_id_with_redacted_address_and_shipments(
     code, text, _ = cli(capsys, "orders", "show", "302-0000002-0000002")
     assert "ship to REDACTED (Amazon), REDACTED (Amazon), 10115 Berlin, DE" in text
     code, _, err = cli(capsys, "orders", "show", "NOPE")
-    assert code != 0 and "no order with id or channel order id 'NOPE'" in err
+    assert (
+        code != 0
+        and "order 'NOPE' does not exist (give a channel order id, ALIAS:ID or the hub order id)" in err
+    )
 
 
 def test_products_list_filters_by_integration_stock_state_and_sku(

@@ -20,9 +20,9 @@ from core.db.session import session_factory
 from core.dto import Fulfilment
 from core.plugins import PluginManager
 from core.services import sync
+from core.services.fulfilment import create_shipment
 from core.settings import Settings
 from plugins.amazon.sandbox import SandboxConfig, running_sandbox
-from plugins.shipstation_like.shipments import create_shipment
 from plugins.shipstation_like.tables import Notice, NoticeState
 from tests.amazon.test_connector import connect
 from tests.reliability.workers import WorkerFleet, wait_for, worker_fleet

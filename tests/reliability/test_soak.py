@@ -52,12 +52,12 @@ from core.db.session import session_factory
 from core.dto import Fulfilment
 from core.plugins import PluginManager
 from core.services import catalog
+from core.services.fulfilment import create_shipment
 from core.settings import Settings, get_settings
 from core.timing import Timing
 from plugins.amazon.marketplaces import BY_CODE
 from plugins.amazon.operations import operation
 from plugins.amazon.sandbox import SandboxConfig, SandboxProcess, sandbox_process
-from plugins.shipstation_like.shipments import create_shipment
 from plugins.shipstation_like.tables import Notice, NoticeState
 from tests.amazon.test_connector import connect
 from tests.reliability.workers import WorkerFleet, worker_fleet

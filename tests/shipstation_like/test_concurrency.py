@@ -11,8 +11,8 @@ import pytest
 from core.api import find_order
 from core.db.base import utcnow
 from core.errors import InputError
+from core.services.fulfilment import create_shipment
 from plugins.shipstation_like.notify import NotifySummary, notify_pending, pending_notices
-from plugins.shipstation_like.shipments import create_shipment
 from tests.shipstation_like.conftest import Shop
 from tests.shipstation_like.test_notify import ship_orders
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from core.db.models import NotifyState, Order, OrderStatus, Shipment
+from core.services.fulfilment import ItemRequest, create_shipment
 from plugins.shipstation_like.notify import (
     LEASE,
     NotifySummary,
@@ -17,7 +18,6 @@ from plugins.shipstation_like.notify import (
     notify_pending,
     pending_notices,
 )
-from plugins.shipstation_like.shipments import ItemRequest, create_shipment
 from plugins.shipstation_like.tables import Notice, NoticeAction, NoticeState
 from tests.shipstation_like.conftest import T0, Shop, WorkerDied
 

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from core.cli.main import build_app
 from core.db.models import Order, Shipment
+from core.services.fulfilment import create_shipment
 from plugins.shipstation_like import cli
-from plugins.shipstation_like.shipments import create_shipment
 from plugins.shipstation_like.tables import LabelContact, Redaction
 from tests.shipstation_like.conftest import T0, Shop
 
