@@ -289,6 +289,42 @@ def assign_carrier(
     return views.order_record(session, plugins, order_id)
 
 
+class NewShipmentBody(BaseModel):
+    """A parcel for the order: all its remaining units, or ``items`` (``SKU`` or ``SKU:QTY``)."""
+
+    carrier: str | None = Field(default=None, min_length=1, max_length=64)
+    service: str | None = Field(default=None, min_length=1, max_length=64)
+    tracking: str | None = Field(default=None, max_length=100)
+    items: list[str] = Field(default_factory=list, max_length=500)
+    idempotency_key: str | None = Field(default=None, min_length=8, max_length=64)
+
+
+@router.post("/orders/{order_id}/shipments", tags=["orders"], status_code=201)
+def create_shipment(
+    order_id: int,
+    body: NewShipmentBody,
+    _: Caller = Depends(require(Permission.ORDERS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Any:
+    """Ship the order (or some of its items): the order with its shipments and their notify state.
+
+    The channel is told later, by the fulfilment plugin's notification run (``--with-workers``
+    or ``channelhub shipments notify``); until then the shipment's notify state is pending.
+    """
+    views.ship(
+        session,
+        plugins,
+        order_id,
+        body.carrier,
+        body.service,
+        body.tracking,
+        body.items,
+        body.idempotency_key,
+    )
+    return views.order_record(session, plugins, order_id)
+
+
 @router.post("/orders/{order_id}/hold", tags=["orders"])
 def hold_order(
     order_id: int,

@@ -7,6 +7,7 @@ CSRF token (:func:`core.web.security.check_csrf`) on every post.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -355,7 +356,10 @@ def order_page(
     session: Session = DB,
     plugins: PluginManager = PLUGINS,
 ) -> Response:
-    return render(request, "order.html", caller, order=views.order_record(session, plugins, order_id))
+    order = views.order_record(session, plugins, order_id)
+    return render(
+        request, "order.html", caller, order=order, typed={"idempotency_key": secrets.token_urlsafe(16)}
+    )
 
 
 @router.post("/orders/{order_id}/carrier")
@@ -367,6 +371,35 @@ def order_assign(
     plugins: PluginManager = PLUGINS,
 ) -> Response:
     orders.assign_carrier(session, plugins, order_id, carrier)
+    return back(f"/orders/{order_id}")
+
+
+@router.post("/orders/{order_id}/ship")
+async def order_ship(
+    request: Request,
+    order_id: int,
+    caller: Caller = Depends(require(Permission.ORDERS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    """The Create shipment form; a refusal shows the order again with the form as typed (422)."""
+    values = await _form_values(request)
+    items = [t for t in values.get("items", "").replace("\n", ",").split(",") if t.strip()]
+    try:
+        views.ship(
+            session,
+            plugins,
+            order_id,
+            values.get("carrier"),
+            values.get("service"),
+            values.get("tracking"),
+            items,
+            values.get("idempotency_key") or None,
+        )
+    except InputError as refused:
+        session.rollback()
+        order = views.order_record(session, plugins, order_id)
+        return render(request, "order.html", caller, 422, order=order, ship_error=refused, typed=values)
     return back(f"/orders/{order_id}")
 
 

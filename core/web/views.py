@@ -7,6 +7,7 @@ read with LIMIT/OFFSET over indexed orderings so a page costs the same with a mi
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -28,6 +29,7 @@ from core.services import (
     catalog,
     catalogue_import,
     fees,
+    fulfilment,
     integrations,
     orders,
     pricing,
@@ -233,6 +235,32 @@ def order_record(session: Session, plugins: PluginManager, order_id: int) -> dic
     return data
 
 
+def ship(
+    session: Session,
+    plugins: PluginManager,
+    order_id: int,
+    carrier: str | None,
+    service: str | None,
+    tracking: str | None,
+    items: Sequence[str],
+    idempotency_key: str | None,
+) -> int:
+    """Create a shipment for one order (``shipments create``), its items parsed from ``SKU:QTY``;
+    returns the shipment's id. The same idempotency key twice is refused, not shipped twice."""
+    order = orders.get_order(session, order_id)
+    shipment = fulfilment.create_shipment(
+        session,
+        plugins,
+        [order],
+        carrier_code=carrier or None,
+        service=service or None,
+        tracking=tracking,
+        items=[fulfilment.ItemRequest.parse(text) for text in items if text.strip()],
+        idempotency_key=idempotency_key,
+    )
+    return shipment.id
+
+
 # ---------------------------------------------------------------------- products
 def product_page(
     session: Session, *, q: str | None = None, offset: int = 0, limit: int = 50
@@ -371,13 +399,13 @@ def usage_record(session: Session, month: str) -> dict[str, Any]:
         else func.date(func.timezone("UTC", Order.purchase_date))
     )
     per_day: dict[str, dict[str, int]] = {}
-    for when, fulfilment, count in session.execute(
+    for when, method, count in session.execute(
         select(day, Order.fulfilment, func.count())
         .where(Order.purchase_date >= start, Order.purchase_date < end)
         .group_by(day, Order.fulfilment)
     ):
         entry = per_day.setdefault(str(when), {"mfn_orders": 0, "fba_orders": 0})
-        entry["fba_orders" if fulfilment is Fulfilment.FBA else "mfn_orders"] += count
+        entry["fba_orders" if method is Fulfilment.FBA else "mfn_orders"] += count
     days = []
     cursor = start
     so_far = Decimal(0)

@@ -89,6 +89,13 @@ WRITES: list[tuple[str, str, str, Permission, Any]] = [
         Permission.ORDERS,
         {"carrier": "ups"},
     ),
+    (
+        "POST",
+        "/api/v1/orders/{order_id}/shipments",
+        "/api/v1/orders/{order}/shipments",
+        Permission.ORDERS,
+        {"tracking": "T1"},
+    ),
     ("POST", "/api/v1/orders/{order_id}/hold", "/api/v1/orders/{order}/hold", Permission.ORDERS, None),
     ("POST", "/api/v1/orders/{order_id}/release", "/api/v1/orders/{order}/release", Permission.ORDERS, None),
     (

@@ -26,6 +26,7 @@ from core.cli.main import main
 from core.db import migrate
 from core.db.models import Integration, Listing, Order, OrderStatus, OutboxEntry, OutboxKind, UserRole
 from core.db.session import session_scope
+from core.dto import Fulfilment
 from core.plugins import build_plugin_manager
 from core.services import users
 from plugins.amazon.sandbox import SandboxConfig, running_sandbox
@@ -287,3 +288,31 @@ def test_admin_adds_a_rule_previews_the_diff_and_applies_it(as_user: object, con
     admin.click("#preview-count button")
     assert f"{changes} price update(s) queued" in admin.locator("#applied").inner_text()
     assert _count(console, priced) == changes
+
+
+def test_an_operator_ships_an_order_and_sees_the_shipment_and_its_notify_state(
+    as_user: object, console: Console
+) -> None:
+    shippable = (
+        select(Order.id)
+        .where(
+            Order.status == OrderStatus.AWAITING_SHIPMENT,
+            Order.fulfilment == Fulfilment.MFN,
+            Order.carrier_code.is_not(None),
+        )
+        .order_by(Order.id)
+        .limit(1)
+    )
+    order_id = _count(console, shippable)  # any order left awaiting shipment with its carrier
+    assert order_id, "the sandbox's orders include MFN orders awaiting shipment"
+    operator = as_user("operator")  # type: ignore[operator]
+    operator.goto(f"/orders/{order_id}")
+    operator.fill("#ship-form input[name=tracking]", "RM000111222GB")
+    with operator.expect_navigation():
+        operator.click("#ship-form button[type=submit]")
+    assert operator.locator(".error").count() == 0, operator.locator(".error").inner_text()
+    assert operator.locator("#order-status").inner_text() == "shipped"
+    assert operator.locator("#ship-form").count() == 0
+    row = operator.locator("#shipments tr:has(td)", has_text="RM000111222GB")
+    assert row.count() == 1 and "pending (0 attempt(s))" in row.inner_text()  # the channel is told next
+    shot(operator, "order-shipped")
