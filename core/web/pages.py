@@ -238,6 +238,27 @@ def carriers_page(
     )
 
 
+@router.get("/carriers/fees")
+def carriers_fees(
+    request: Request,
+    fees_for: int = Query(ge=1, le=2**31 - 1),
+    strategy: str = "conservative",
+    caller: Caller = READ,
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    """The fee table alone (htmx swaps it in after a switch, so a carrier switched off leaves it)."""
+    table = views.fee_record(session, plugins, fees_for, strategy)
+    return render(
+        request,
+        "_fees.html",
+        caller,
+        fees=table,
+        targets=integrations.aliases(session),
+        strategies=list(fees.STRATEGIES),
+    )
+
+
 @router.post("/carriers/{integration_id}/strategies/{key}")
 def carriers_strategy(
     integration_id: int,
@@ -283,7 +304,9 @@ def carriers_switch(
     )
     session.flush()
     row = _matrix_row(session, plugins, integration_id, area, carrier)
-    return render(request, "_carrier_row.html", caller, row=row, done=done)
+    answer = render(request, "_carrier_row.html", caller, row=row, done=done)
+    answer.headers["HX-Trigger"] = "carriers-changed"  # the fee table lists enabled carriers only
+    return answer
 
 
 # ---------------------------------------------------------------------- orders

@@ -93,3 +93,15 @@ def test_the_carriers_page_shows_the_table_and_the_control_only_to_a_host(
     )
     assert saved.status_code == 303
     assert '<option value="fastest" selected>' in client.get("/carriers").text
+
+
+def test_a_switch_reloads_the_fee_table_without_the_carrier(client: TestClient, shop: Shop) -> None:
+    csrf = log_in(client, "host")
+    partial = f"/carriers/fees?fees_for={shop.integration_id}"
+    assert "<tr><td>FR</td><td>gls</td>" in client.get(partial).text
+    switch = {"integration_id": shop.integration_id, "area": "FR", "carrier": "gls", "enabled": "false"}
+    done = client.post("/carriers/switch", data={**switch, "csrf_token": csrf, "confirm": "true"})
+    assert done.status_code == 200 and done.headers["hx-trigger"] == "carriers-changed"
+    again = client.get(partial).text
+    assert again.lstrip().startswith("<section") and "<tr><td>FR</td><td>gls</td>" not in again
+    assert "<tr><td>FR</td><td>dpd</td>" in again
