@@ -313,8 +313,9 @@ def test_an_operator_ships_an_order_and_sees_the_shipment_and_its_notify_state(
     operator.fill("#ship-form input[name=tracking]", "RM000111222GB")
     with operator.expect_navigation():
         operator.click("#ship-form button[type=submit]")
-    assert operator.locator(".error").count() == 0, operator.locator(".error").inner_text()
-    assert operator.locator("#order-status").inner_text() == "shipped"
+    # POST, then 303 back to the same URL: wait for the new page's text, not just a navigation
+    playwright_api.expect(operator.locator("#order-status")).to_have_text("shipped")
+    assert operator.locator(".error").count() == 0
     assert operator.locator("#ship-form").count() == 0
     row = operator.locator("#shipments tr:has(td)", has_text="RM000111222GB")
     assert row.count() == 1 and "pending (0 attempt(s))" in row.inner_text()  # the channel is told next
