@@ -154,9 +154,9 @@ class Product(Base):
             "stock_source IS NULL OR stock_source IN ('channel', 'hub')", name="stock_source_known"
         ),
         # console search by title prefix, in page order; migration 0010 builds it on
-        # (lower(title) COLLATE "C", id), the collation a btree needs for LIKE 'prefix%' (Alembic
+        # lower(title) COLLATE "C", the collation a btree needs for LIKE 'prefix%' (Alembic
         # reflects index expressions without it, so it is not repeated here). SQLite scans.
-        Index("ix_products_title_search", text("lower(title)"), "id").ddl_if(dialect="postgresql"),
+        Index("ix_products_title_search", text("lower(title)")).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
