@@ -115,12 +115,15 @@ from core.types import (
     DemoOutcome,
     DemoRun,
     DemoStep,
+    FeeTable,
     Marketplace,
     MigrationLocation,
     PricedProduct,
     PriceFormula,
     PriceRuleType,
     RefetchesOrders,
+    ShippingFee,
+    StrategySetting,
 )
 
 __all__ = [
@@ -152,6 +155,7 @@ __all__ = [
     "DemoRun",
     "DemoStep",
     "Destination",
+    "FeeTable",
     "Fulfilment",
     "FulfilmentPage",
     "FulfilmentUpdate",
@@ -190,7 +194,9 @@ __all__ = [
     "Shipment",
     "ShipmentConfirmation",
     "ShipmentLine",
+    "ShippingFee",
     "SkuResult",
+    "StrategySetting",
     "ThrottledError",
     "TransientChannelError",
     "UTCDateTime",

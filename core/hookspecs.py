@@ -43,6 +43,7 @@ from core.types import (
     CliGroup,
     DemoChannel,
     DemoStep,
+    FeeTable,
     MigrationLocation,
     PriceFormula,
     PriceRuleType,
@@ -455,4 +456,37 @@ class ChannelhubSpecs:
             @hookimpl
             def channelhub_demo_steps():
                 yield DemoStep("count orders", 30, count_orders)
+        """
+
+    # ---------------------------------------------------------------- shipping fees
+    @hookspec
+    def channelhub_shipping_fees(self, session: Session, integration_id: int) -> FeeTable | None:
+        """Show the shipping fee table of your carriers to the host (the console's Carriers page).
+
+        Return every band you price (core leaves out carriers the host switched off in an area)
+        and, when you store one, the integration's strategy as a
+        :class:`core.types.StrategySetting` the host may switch: core checks the value against
+        ``choices`` and calls ``store`` with the request's session. Read what you need on the
+        ``session`` you are given; return ``None`` when you have no fees. Every plugin's table
+        is shown.
+
+        Example::
+
+            from decimal import Decimal
+
+            from core.api import FeeTable, Money, ShippingFee, StrategySetting, hookimpl
+
+            STORED: dict[int, str] = {}  # a real plugin keeps this in its own table
+
+            def store(session, integration_id, value):
+                STORED[integration_id] = value
+
+            @hookimpl
+            def channelhub_shipping_fees(session, integration_id):
+                light = ShippingFee("ES-MAINLAND", "gls", "std", "up to 2 kg", "weight", Decimal(2),
+                                    Money(Decimal("3.90"), "EUR"), Money(Decimal("4.50"), "EUR"), 2)
+                strategy = StrategySetting("myplugin.strategy", "carrier strategy",
+                                           STORED.get(integration_id, "cheapest"),
+                                           ("cheapest", "fastest"), store)
+                return FeeTable((light,), strategy)
         """

@@ -38,6 +38,7 @@ from core.types import (
     CliGroup,
     DemoChannel,
     DemoStep,
+    FeeTable,
     MigrationLocation,
     PriceFormula,
     PriceRuleType,
@@ -252,6 +253,21 @@ class PluginManager:
             request=request, candidates=candidates, context=context or CarrierContext()
         )
         return _checked(decision, CarrierDecision, "channelhub_select_carrier")
+
+    def shipping_fees(self, session: Session, integration_id: int) -> list[tuple[str, FeeTable]]:
+        """Each plugin's fee table for the integration, with the plugin's name (None: no fees)."""
+        tables: list[tuple[str, FeeTable]] = []
+        for impl in list(self._pm.hook.channelhub_shipping_fees.get_hookimpls()):
+            arguments: dict[str, Any] = {"session": session, "integration_id": integration_id}
+            try:
+                table = impl.function(**{k: arguments[k] for k in impl.argnames})
+            except Exception as exc:
+                self._drop(impl.plugin_name, f"channelhub_shipping_fees raised {exc!r}")
+                continue
+            checked = _checked(table, FeeTable, "channelhub_shipping_fees")
+            if checked is not None:
+                tables.append((impl.plugin_name, checked))
+        return tables
 
     def price_rule_types(self) -> dict[str, PriceRuleType]:
         return self._keyed("channelhub_price_rule_types", PriceRuleType, lambda r: r.key, "price rule type")

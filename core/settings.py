@@ -71,6 +71,14 @@ class Settings(BaseSettings):
             "once, so their ratios stay Amazon's; 1 in production, larger against a fast sandbox."
         ),
     )
+    order_limit: int = Field(
+        default=1000,
+        ge=0,
+        description=(
+            "The subscription's monthly order limit (an MFN order counts 1, an FBA order 0.5), "
+            "drawn on the console's Usage chart; 0 means no limit."
+        ),
+    )
     log_level: str = "INFO"
     log_json: bool = False
 

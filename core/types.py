@@ -23,6 +23,7 @@ from core.dto import (
     ConfirmationResult,
     FulfilmentPage,
     InventoryLevel,
+    Money,
     OrdersPage,
     PriceUpdate,
     PushResult,
@@ -323,3 +324,48 @@ class DemoStep:
     name: str
     order: int
     run: Callable[[sessionmaker[Session], PluginManager, str], DemoOutcome]
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingFee:
+    """One band of a shipping fee table: what a carrier service costs to one area.
+
+    ``band`` is how a person reads it ("up to 2 kg", "per order"); ``basis`` is ``weight`` (the
+    first band whose ``max_kg`` covers the parcel) or ``order`` (one flat band). A host charges
+    ``max_price`` (a conservative strategy) or ``min_price`` (a competitive one); neither holds the
+    channel's commission, which is charged on product + shipping.
+    """
+
+    area: str
+    carrier: str
+    service: str
+    band: str
+    basis: str
+    max_kg: Decimal | None
+    min_price: Money
+    max_price: Money
+    transit_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class StrategySetting:
+    """A per-integration choice a plugin stores for itself, which a host may switch.
+
+    ``key`` is prefixed by the plugin's name. Core checks a new value is one of ``choices``,
+    then calls ``store(session, integration_id, value)`` in the request's transaction.
+    """
+
+    key: str
+    label: str
+    current: str
+    choices: tuple[str, ...]
+    store: Callable[[Session, int, str], None]
+    help: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FeeTable:
+    """A plugin's shipping fees for one integration, and the strategy it applies to them."""
+
+    fees: tuple[ShippingFee, ...]
+    strategy: StrategySetting | None = None

@@ -35,6 +35,7 @@ NOT_RUN_HERE = {
     "channelhub --debug ...": "a pattern, not a command",
     "channelhub db upgrade": "run first by this test",
     "channelhub serve": "serves until Ctrl-C; tests/web/test_browser.py runs it as a subprocess",
+    "channelhub demo --serve": "serves until Ctrl-C; tests/web/test_demo_serve.py runs it as a subprocess",
     "channelhub users add ada --role owner": "prompts for a password; tests/web pipe one in",
     "channelhub tokens create nightly-export --user ada": "needs the user above; tested in tests/web",
 }

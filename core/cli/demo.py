@@ -7,13 +7,17 @@ connect the stand-in's integrations, leave the last one's country without a carr
 orders land in Pending review), import orders, products and channel-held stock, reprice the
 first integration with a rule and push prices and stock, then every plugin's demo steps
 (``channelhub_demo_steps``: shipping a batch and notifying the channel, redacting buyer data)
-and a summary. Nothing keeps running afterwards. Core names no plugin: it wires them by hooks.
+and a summary. Nothing keeps running afterwards, unless ``--serve``: then the web console
+serves the demo's database (the stand-in channel still answering, so Retry and syncs work) with
+a new owner user whose generated password is printed once, until Ctrl+C. Core names no plugin:
+it wires them by hooks.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -26,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import crypto
+from core.cli import serve_cmd
 from core.cli.output import advancer, console, print_table, progress_bar
 from core.db import migrate
 from core.db.models import (
@@ -34,12 +39,13 @@ from core.db.models import (
     OutboxEntry,
     OutboxKind,
     OutboxState,
+    UserRole,
 )
 from core.db.session import get_engine, session_factory
 from core.dto import Fulfilment
 from core.errors import ConfigError
 from core.plugins import PluginManager, get_plugin_manager
-from core.services import carriers, catalog, integrations, pricing, sync
+from core.services import carriers, catalog, integrations, pricing, sync, users
 from core.settings import get_settings
 from core.types import ChannelType, DemoRun
 
@@ -75,6 +81,11 @@ def demo(
         None, "--dir", help="Where to keep the demo database (default: a new temp folder)."
     ),
     orders: int = typer.Option(1200, min=50, help="Orders the stand-in channel is seeded with."),
+    serve: bool = typer.Option(
+        False, "--serve", help="Then serve the web console on the demo's data (Ctrl+C stops it)."
+    ),
+    host: str = typer.Option("127.0.0.1", help="With --serve: address to listen on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="With --serve: TCP port."),
 ) -> None:
     """Run the whole flow against a channel plugin's sandbox, in under a minute, and show the result."""
     started = time.monotonic()
@@ -109,21 +120,41 @@ def demo(
                 _say(line)
             rows.extend(outcome.rows)
         rows.extend(stand_in.figures())
-    _summary(sessions, name, changed, rows)
-    prog = _how_to_run_me()
-    _say(f"\nDone in {time.monotonic() - started:.0f}s. Explore the result, in this shell:")
-    _command(
-        f"export CHANNELHUB_DATABASE_URL={get_settings().database_url} "
-        f"CHANNELHUB_KEY_FILE={get_settings().key_file}"
-    )
-    for command in (
-        "orders list",
-        "orders pending",
-        "products list",
-        "carriers list",
-        "shipments pending-notify",
-    ):
-        _command(f"{prog} {command}")
+        _summary(sessions, name, changed, rows)
+        prog = _how_to_run_me()
+        _say(f"\nDone in {time.monotonic() - started:.0f}s. Explore the result, in this shell:")
+        _command(
+            f"export CHANNELHUB_DATABASE_URL={get_settings().database_url} "
+            f"CHANNELHUB_KEY_FILE={get_settings().key_file}"
+        )
+        for command in (
+            "orders list",
+            "orders pending",
+            "products list",
+            "carriers list",
+            "shipments pending-notify",
+            "users add me --role owner",
+            "serve",
+        ):
+            _command(f"{prog} {command}")
+        if serve:
+            _serve(sessions, host, port)
+
+
+DEMO_USER = "demo"
+
+
+def _serve(sessions: Sessions, host: str, port: int) -> None:
+    """The console on the demo's database, with an owner whose password is shown only now."""
+    password = secrets.token_urlsafe(12)
+    with sessions() as session:
+        users.add_user(session, DEMO_USER, UserRole.OWNER, password)
+        session.commit()
+    _say(f"\nThe web console, on the demo's data (Ctrl+C stops it and the {DEMO_USER!r} user stays):")
+    _command(f"http://{host}:{port}/")
+    _say("Log in as (the password is shown this once, stored only as a hash):")
+    _command(f"user {DEMO_USER}  password {password}")
+    serve_cmd.serve(host=host, port=port, with_workers=False, every=30.0)
 
 
 def _how_to_run_me() -> str:

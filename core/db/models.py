@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -152,10 +153,17 @@ class Product(Base):
         CheckConstraint(
             "stock_source IS NULL OR stock_source IN ('channel', 'hub')", name="stock_source_known"
         ),
+        # console search by title prefix, in page order; migration 0010 builds it on
+        # lower(title) COLLATE "C", the collation a btree needs for LIKE 'prefix%' (Alembic
+        # reflects index expressions without it, so it is not repeated here). SQLite scans.
+        Index("ix_products_title_search", text("lower(title)")).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    sku: Mapped[str] = mapped_column(String(200), unique=True)
+    sku: Mapped[str] = mapped_column(
+        String(200).with_variant(String(200, collation="C"), "postgresql"), unique=True
+    )
+    """Collated "C" on PostgreSQL so its unique index also serves SKU prefix search (0010)."""
     title: Mapped[str | None] = mapped_column(Text)
     brand: Mapped[str | None] = mapped_column(String(200), index=True)
     category: Mapped[str | None] = mapped_column(String(200), index=True)

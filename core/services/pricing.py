@@ -123,11 +123,7 @@ def add_rule(session: Session, plugins: PluginManager, new: NewRule) -> RuleInfo
     if new.rule_type not in types:
         known = ", ".join(sorted(types)) or "none installed"
         raise InputError("rule_type", f"unknown rule type {new.rule_type!r} (known: {known})")
-    low, high = PRIORITY_RANGE
-    if not low <= new.priority <= high:
-        raise InputError("priority", f"must be from {low} to {high}, got {new.priority}")
-    if new.name is not None and not 0 < len(new.name) <= 200:
-        raise InputError("name", "must be 1 to 200 characters")
+    _check_priority_and_name(new.priority, new.name)
     params = validated(types[new.rule_type].params_model, new.params, "params")
     conditions = validated(Conditions, new.conditions, "conditions")
     alias = None if new.integration_id is None else get_integration(session, new.integration_id).alias
@@ -142,6 +138,67 @@ def add_rule(session: Session, plugins: PluginManager, new: NewRule) -> RuleInfo
     )
     session.add(rule)
     session.flush()
+    return _info(rule, alias)
+
+
+def _check_priority_and_name(priority: int | None, name: str | None) -> None:
+    low, high = PRIORITY_RANGE
+    if priority is not None and not low <= priority <= high:
+        raise InputError("priority", f"must be from {low} to {high}, got {priority}")
+    if name is not None and not 0 < len(name) <= 200:
+        raise InputError("name", "must be 1 to 200 characters")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleChange:
+    """What an admin changes on a rule; None leaves that part as it is.
+
+    ``params`` and ``conditions`` replace the stored ones whole (validated as an add validates
+    them). A rule's type never changes: its params would mean something else.
+    """
+
+    params: Mapping[str, object] | None = None
+    conditions: Mapping[str, object] | None = None
+    name: str | None = None
+    priority: int | None = None
+    enabled: bool | None = None
+
+
+def update_rule(session: Session, plugins: PluginManager, rule_id: int, change: RuleChange) -> RuleInfo:
+    """Validate and apply a change to a rule; on bad input raise naming the field, change nothing."""
+    rule = session.get(PriceRule, rule_id)
+    if rule is None:
+        raise NotFoundError(f"no price rule {rule_id}")
+    types = plugins.price_rule_types()
+    if rule.rule_type not in types:
+        raise InputError("rule_type", f"rule type {rule.rule_type!r} is not installed: it cannot be checked")
+    _check_priority_and_name(change.priority, change.name)
+    params = (
+        None
+        if change.params is None
+        else validated(types[rule.rule_type].params_model, change.params, "params")
+    )
+    conditions = None if change.conditions is None else validated(Conditions, change.conditions, "conditions")
+    if params is not None:
+        rule.params = params.model_dump(mode="json", exclude_unset=True)
+    if conditions is not None:
+        rule.conditions = conditions.model_dump(mode="json", exclude_none=True)
+    if change.name is not None:
+        rule.name = change.name
+    if change.priority is not None:
+        rule.priority = change.priority
+    if change.enabled is not None:
+        rule.enabled = change.enabled
+    session.flush()
+    alias = None if rule.integration_id is None else get_integration(session, rule.integration_id).alias
+    return _info(rule, alias)
+
+
+def get_rule(session: Session, rule_id: int) -> RuleInfo:
+    rule = session.get(PriceRule, rule_id)
+    if rule is None:
+        raise NotFoundError(f"no price rule {rule_id}")
+    alias = None if rule.integration_id is None else get_integration(session, rule.integration_id).alias
     return _info(rule, alias)
 
 

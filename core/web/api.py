@@ -20,6 +20,7 @@ from core.db.session import session_factory
 from core.plugins import PluginManager
 from core.services import (
     carriers,
+    fees,
     integrations,
     orders,
     pricing,
@@ -205,6 +206,37 @@ def switch_carrier(
     return asdict(done)
 
 
+class StrategyChoice(BaseModel):
+    value: str = Field(min_length=1, max_length=64)
+
+
+@router.get("/fees", tags=["carriers"])
+def fee_table(
+    integration_id: int = Query(ge=1, le=2**31 - 1),
+    strategy: str = Query(
+        "conservative", description="conservative (max column) or competitive (min column)"
+    ),
+    _: Caller = READ,
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Any:
+    """The shipping fees to configure on the channel, per area, enabled carrier and band."""
+    return views.fee_record(session, plugins, integration_id, strategy)
+
+
+@router.put("/fees/{integration_id}/strategies/{key}", tags=["carriers"])
+def switch_strategy(
+    integration_id: int,
+    key: str,
+    body: StrategyChoice,
+    _: Caller = Depends(require(Permission.CARRIERS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Any:
+    """Switch a plugin's per-integration strategy (bigbuy_mip: carrier strategy cheapest or fastest)."""
+    return asdict(fees.set_strategy(session, plugins, integration_id, key, body.value))
+
+
 # ---------------------------------------------------------------------- orders
 class CarrierChoice(BaseModel):
     carrier: str = Field(min_length=1, max_length=64)
@@ -254,6 +286,42 @@ def assign_carrier(
 ) -> Any:
     """Choose the carrier: a Pending review order continues to fulfilment."""
     orders.assign_carrier(session, plugins, order_id, body.carrier, body.service)
+    return views.order_record(session, plugins, order_id)
+
+
+class NewShipmentBody(BaseModel):
+    """A parcel for the order: all its remaining units, or ``items`` (``SKU`` or ``SKU:QTY``)."""
+
+    carrier: str | None = Field(default=None, min_length=1, max_length=64)
+    service: str | None = Field(default=None, min_length=1, max_length=64)
+    tracking: str | None = Field(default=None, max_length=100)
+    items: list[str] = Field(default_factory=list, max_length=500)
+    idempotency_key: str | None = Field(default=None, min_length=8, max_length=64)
+
+
+@router.post("/orders/{order_id}/shipments", tags=["orders"], status_code=201)
+def create_shipment(
+    order_id: int,
+    body: NewShipmentBody,
+    _: Caller = Depends(require(Permission.ORDERS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Any:
+    """Ship the order (or some of its items): the order with its shipments and their notify state.
+
+    The channel is told later, by the fulfilment plugin's notification run (``--with-workers``
+    or ``channelhub shipments notify``); until then the shipment's notify state is pending.
+    """
+    views.ship(
+        session,
+        plugins,
+        order_id,
+        body.carrier,
+        body.service,
+        body.tracking,
+        body.items,
+        body.idempotency_key,
+    )
     return views.order_record(session, plugins, order_id)
 
 
@@ -322,6 +390,29 @@ def add_rule(
     return asdict(pricing.add_rule(session, plugins, new))
 
 
+class RuleChangeBody(BaseModel):
+    """Only the fields sent change; ``params`` and ``conditions`` replace the stored ones whole."""
+
+    params: dict[str, Any] | None = None
+    conditions: dict[str, Any] | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    priority: int | None = Field(default=None, ge=pricing.PRIORITY_RANGE[0], le=pricing.PRIORITY_RANGE[1])
+    enabled: bool | None = None
+
+
+@router.patch("/prices/rules/{rule_id}", tags=["prices"])
+def update_rule(
+    rule_id: int,
+    body: RuleChangeBody,
+    _: Caller = Depends(require(Permission.PRICES)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Any:
+    """Change a rule (its type stays); params are checked by the type's model, 422 naming the field."""
+    change = pricing.RuleChange(body.params, body.conditions, body.name, body.priority, body.enabled)
+    return asdict(pricing.update_rule(session, plugins, rule_id, change))
+
+
 @router.delete("/prices/rules/{rule_id}", tags=["prices"], status_code=204)
 def remove_rule(rule_id: int, _: Caller = Depends(require(Permission.PRICES)), session: Session = DB) -> None:
     pricing.remove_rule(session, rule_id)
@@ -369,7 +460,7 @@ def list_products(
     _: Caller = READ,
     session: Session = DB,
 ) -> Any:
-    """Products by SKU; ``q`` matches the start of a SKU or any part of a title."""
+    """Products by SKU; ``q`` finds those whose SKU (then title, any case) starts with it."""
     return views.product_page(session, q=q, offset=offset, limit=limit)
 
 

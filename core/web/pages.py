@@ -7,13 +7,15 @@ CSRF token (:func:`core.web.security.check_csrf`) on every post.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
@@ -24,7 +26,8 @@ from core.db.models import OrderStatus
 from core.db.session import session_factory
 from core.errors import InputError
 from core.plugins import PluginManager
-from core.services import carriers, integrations, orders, pricing, quarantine, users
+from core.services import carriers, fees, integrations, orders, pricing, quarantine, users
+from core.services.prices import decimals_of
 from core.services.users import Permission
 from core.web import charts, views
 from core.web.db import db_session, plugin_manager
@@ -37,6 +40,26 @@ templates = Jinja2Templates(
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
 )
+
+
+def amount(value: str | None, currency: str | None) -> str:
+    """A money string as people read it: the currency's decimals ("68.9800" GBP -> "68.98").
+
+    The JSON keeps the stored value (docs/cli.md); only pages round, never below a stored digit
+    that is not zero (a price of 1.2345 stays as it is rather than look like 1.23).
+    """
+    if value is None:
+        return ""
+    try:
+        places = Decimal(1).scaleb(-decimals_of(currency or ""))
+        exact = Decimal(value)
+        shown = exact.quantize(places)
+    except (InputError, InvalidOperation):
+        return value
+    return str(shown) if shown == exact else value
+
+
+templates.env.filters["amount"] = amount
 router = APIRouter(
     default_response_class=HTMLResponse, dependencies=[Depends(check_csrf)], include_in_schema=False
 )
@@ -193,9 +216,60 @@ def integrations_action(
 # ---------------------------------------------------------------------- carriers
 @router.get("/carriers")
 def carriers_page(
-    request: Request, caller: Caller = READ, session: Session = DB, plugins: PluginManager = PLUGINS
+    request: Request,
+    fees_for: int | None = Query(None, ge=1, le=2**31 - 1),
+    strategy: str = "conservative",
+    caller: Caller = READ,
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
 ) -> Response:
-    return render(request, "carriers.html", caller, rows=views.carrier_matrix(session, plugins))
+    """The switches, and the fee table of one integration (the first by alias unless chosen)."""
+    targets = integrations.aliases(session)
+    chosen = fees_for or min(targets, key=lambda i: targets[i], default=None)
+    table = views.fee_record(session, plugins, chosen, strategy) if chosen is not None else None
+    return render(
+        request,
+        "carriers.html",
+        caller,
+        rows=views.carrier_matrix(session, plugins),
+        fees=table,
+        targets=targets,
+        strategies=list(fees.STRATEGIES),
+    )
+
+
+@router.get("/carriers/fees")
+def carriers_fees(
+    request: Request,
+    fees_for: int = Query(ge=1, le=2**31 - 1),
+    strategy: str = "conservative",
+    caller: Caller = READ,
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    """The fee table alone (htmx swaps it in after a switch, so a carrier switched off leaves it)."""
+    table = views.fee_record(session, plugins, fees_for, strategy)
+    return render(
+        request,
+        "_fees.html",
+        caller,
+        fees=table,
+        targets=integrations.aliases(session),
+        strategies=list(fees.STRATEGIES),
+    )
+
+
+@router.post("/carriers/{integration_id}/strategies/{key}")
+def carriers_strategy(
+    integration_id: int,
+    key: str,
+    value: str = Form(max_length=64),
+    _: Caller = Depends(require(Permission.CARRIERS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    fees.set_strategy(session, plugins, integration_id, key, value)
+    return back(f"/carriers?fees_for={integration_id}#fees")
 
 
 def _matrix_row(
@@ -230,7 +304,9 @@ def carriers_switch(
     )
     session.flush()
     row = _matrix_row(session, plugins, integration_id, area, carrier)
-    return render(request, "_carrier_row.html", caller, row=row, done=done)
+    answer = render(request, "_carrier_row.html", caller, row=row, done=done)
+    answer.headers["HX-Trigger"] = "carriers-changed"  # the fee table lists enabled carriers only
+    return answer
 
 
 # ---------------------------------------------------------------------- orders
@@ -303,7 +379,10 @@ def order_page(
     session: Session = DB,
     plugins: PluginManager = PLUGINS,
 ) -> Response:
-    return render(request, "order.html", caller, order=views.order_record(session, plugins, order_id))
+    order = views.order_record(session, plugins, order_id)
+    return render(
+        request, "order.html", caller, order=order, typed={"idempotency_key": secrets.token_urlsafe(16)}
+    )
 
 
 @router.post("/orders/{order_id}/carrier")
@@ -315,6 +394,35 @@ def order_assign(
     plugins: PluginManager = PLUGINS,
 ) -> Response:
     orders.assign_carrier(session, plugins, order_id, carrier)
+    return back(f"/orders/{order_id}")
+
+
+@router.post("/orders/{order_id}/ship")
+async def order_ship(
+    request: Request,
+    order_id: int,
+    caller: Caller = Depends(require(Permission.ORDERS)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    """The Create shipment form; a refusal shows the order again with the form as typed (422)."""
+    values = await _form_values(request)
+    items = [t for t in values.get("items", "").replace("\n", ",").split(",") if t.strip()]
+    try:
+        views.ship(
+            session,
+            plugins,
+            order_id,
+            values.get("carrier"),
+            values.get("service"),
+            values.get("tracking"),
+            items,
+            values.get("idempotency_key") or None,
+        )
+    except InputError as refused:
+        session.rollback()
+        order = views.order_record(session, plugins, order_id)
+        return render(request, "order.html", caller, 422, order=order, ship_error=refused, typed=values)
     return back(f"/orders/{order_id}")
 
 
@@ -353,6 +461,26 @@ def prices_switch(
     return back("/prices")
 
 
+def _rule_form(values: Mapping[str, str]) -> tuple[dict[str, str], dict[str, object], int | None]:
+    """A rule form's params (``param.<name>``; empty means the type's default), conditions
+    (``cond.<name>``; categories and brands comma-separated) and priority."""
+    params = {k.removeprefix("param."): v for k, v in values.items() if k.startswith("param.") and v != ""}
+    conditions: dict[str, object] = {}
+    for key, text in values.items():
+        name = key.removeprefix("cond.")
+        if key.startswith("cond.") and text.strip():
+            listed = name in ("categories", "brands")
+            conditions[name] = [p.strip() for p in text.split(",") if p.strip()] if listed else text.strip()
+    priority = values.get("priority", "").strip()
+    if priority and not priority.lstrip("-").isdigit():
+        raise InputError("priority", "must be a whole number")
+    return params, conditions, int(priority) if priority else None
+
+
+async def _form_values(request: Request) -> dict[str, str]:
+    return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+
+
 @router.post("/prices/rules")
 async def prices_add_rule(
     request: Request,
@@ -360,15 +488,10 @@ async def prices_add_rule(
     session: Session = DB,
     plugins: PluginManager = PLUGINS,
 ) -> Response:
-    """The add-rule form: ``param.<name>`` fields are the rule type's params; empty means default."""
-    form = await request.form()
-    values = {k: v for k, v in form.items() if isinstance(v, str)}
-    params = {k.removeprefix("param."): v for k, v in values.items() if k.startswith("param.") and v != ""}
-    conditions = {k.removeprefix("cond."): v for k, v in values.items() if k.startswith("cond.") and v != ""}
+    """The add-rule form, built from the rule type's params model."""
+    values = await _form_values(request)
+    params, conditions, priority = _rule_form(values)
     integration = values.get("integration_id") or ""
-    priority = values.get("priority") or "100"
-    if not priority.lstrip("-").isdigit():
-        raise InputError("priority", "must be a whole number")
     if integration and not integration.isdigit():
         raise InputError("integration_id", "must be a number")
     new = pricing.NewRule(
@@ -377,9 +500,79 @@ async def prices_add_rule(
         conditions,
         int(integration) if integration else None,
         values.get("name") or None,
-        int(priority),
+        100 if priority is None else priority,
     )
     pricing.add_rule(session, plugins, new)
+    return back("/prices")
+
+
+def _edit_page(
+    request: Request,
+    caller: Caller,
+    plugins: PluginManager,
+    rule: dict[str, Any],
+    error: InputError | None = None,
+) -> Response:
+    types = {t.key: t for t in pricing.rule_types(plugins)}
+    if rule["rule_type"] not in types:
+        raise InputError(
+            "rule_type", f"rule type {rule['rule_type']!r} is not installed: it cannot be edited"
+        )
+    return render(
+        request,
+        "rule_edit.html",
+        caller,
+        422 if error else 200,
+        rule=rule,
+        rule_type=types[rule["rule_type"]],
+        error=error,
+    )
+
+
+@router.get("/prices/rules/{rule_id}/edit")
+def prices_edit_form(
+    request: Request,
+    rule_id: int,
+    caller: Caller = Depends(require(Permission.PRICES)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    """The rule's form, filled with what is stored (the add form's fields, for its type)."""
+    return _edit_page(request, caller, plugins, asdict(pricing.get_rule(session, rule_id)))
+
+
+@router.post("/prices/rules/{rule_id}/edit")
+async def prices_edit_rule(
+    request: Request,
+    rule_id: int,
+    caller: Caller = Depends(require(Permission.PRICES)),
+    session: Session = DB,
+    plugins: PluginManager = PLUGINS,
+) -> Response:
+    """Save the edit; a refusal shows the form again as typed, the named field marked (422)."""
+    values = await _form_values(request)
+    stored = asdict(pricing.get_rule(session, rule_id))
+    typed = {
+        **stored,
+        "name": values.get("name", ""),
+        "priority": values.get("priority", ""),
+        "enabled": values.get("enabled") != "false",
+        "params": {k.removeprefix("param."): v for k, v in values.items() if k.startswith("param.")},
+        "conditions": {k.removeprefix("cond."): v for k, v in values.items() if k.startswith("cond.")},
+    }
+    try:
+        params, conditions, priority = _rule_form(values)
+        change = pricing.RuleChange(
+            params=params,
+            conditions=conditions,
+            name=values.get("name") or None,
+            priority=priority,
+            enabled=typed["enabled"],
+        )
+        pricing.update_rule(session, plugins, rule_id, change)
+    except InputError as refused:
+        session.rollback()
+        return _edit_page(request, caller, plugins, typed, refused)
     return back("/prices")
 
 
@@ -487,4 +680,6 @@ def usage_page(
 ) -> Response:
     chosen = month or f"{datetime.now(UTC):%Y-%m}"
     record = views.usage_record(session, chosen)
-    return render(request, "usage.html", caller, usage=record, chart=charts.usage_bars(record["days"]))
+    return render(
+        request, "usage.html", caller, usage=record, chart=charts.usage_bars(record["days"], record["limit"])
+    )

@@ -7,17 +7,19 @@ read with LIMIT/OFFSET over indexed orderings so a page costs the same with a mi
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.cli.output import integration_ref, money, timestamp
-from core.db.models import Integration, Order, OrderStatus, Product, SyncCursor
+from core.cli.output import integration_ref, money, number, timestamp
+from core.db.models import Integration, Order, OrderStatus, SyncCursor
 from core.dto import Fulfilment
 from core.errors import InputError
 from core.plugins import PluginManager
@@ -25,12 +27,16 @@ from core.services import (
     carriers,
     catalog,
     catalogue_import,
+    fees,
+    fulfilment,
     integrations,
     orders,
     pricing,
+    product_search,
     quarantine,
     records,
 )
+from core.settings import get_settings
 
 MAX_LIMIT = 500
 LATE_RISK_WITHIN = timedelta(days=1)
@@ -122,6 +128,35 @@ def switch_impact(
         nested.rollback()
 
 
+def fee_record(
+    session: Session, plugins: PluginManager, integration_id: int, strategy: str = "conservative"
+) -> dict[str, Any]:
+    """``fees show --json``'s record (each band also with its min and max), and the strategies."""
+    table = fees.fee_table(session, plugins, integration_id, strategy)
+    return {
+        **integration_ref(table.integration_id, table.integration),
+        "strategy": table.strategy,
+        "fees": [
+            {
+                "area": f.area,
+                "carrier": f.carrier,
+                "service": f.service,
+                "band": f.band,
+                "basis": f.basis,
+                "max_kg": None if f.max_kg is None else float(f.max_kg),
+                "price": money(f.price),
+                "min_price": money(f.min_price),
+                "max_price": money(f.max_price),
+                "currency": f.currency,
+                "transit_days": f.transit_days,
+            }
+            for f in table.fees
+        ],
+        "strategies": [asdict(s) for s in table.strategies],
+        "note": table.note,
+    }
+
+
 # ---------------------------------------------------------------------- orders
 ORDER_FILTERS = ("status", "integration_id", "pending_review", "late_risk")
 
@@ -198,19 +233,40 @@ def order_record(session: Session, plugins: PluginManager, order_id: int) -> dic
     return data
 
 
+def ship(
+    session: Session,
+    plugins: PluginManager,
+    order_id: int,
+    carrier: str | None,
+    service: str | None,
+    tracking: str | None,
+    items: Sequence[str],
+    idempotency_key: str | None,
+) -> int:
+    """Create a shipment for one order (``shipments create``), its items parsed from ``SKU:QTY``;
+    returns the shipment's id. The same idempotency key twice is refused, not shipped twice."""
+    order = orders.get_order(session, order_id)
+    shipment = fulfilment.create_shipment(
+        session,
+        plugins,
+        [order],
+        carrier_code=carrier or None,
+        service=service or None,
+        tracking=tracking,
+        items=[fulfilment.ItemRequest.parse(text) for text in items if text.strip()],
+        idempotency_key=idempotency_key,
+    )
+    return shipment.id
+
+
 # ---------------------------------------------------------------------- products
 def product_page(
     session: Session, *, q: str | None = None, offset: int = 0, limit: int = 50
 ) -> dict[str, Any]:
-    """Products by SKU; ``q`` matches any part of a SKU or title (a scan: see migration 0008)."""
-    query = select(Product).order_by(Product.sku)
-    if q:
-        pattern = q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
-        contains = f"%{pattern}%"
-        query = query.where(
-            or_(Product.sku.ilike(contains, escape="\\"), Product.title.ilike(contains, escape="\\"))
-        )
-    products = [p for (p,) in _paged(session, query, offset, limit)]
+    """Products by SKU; ``q`` finds those whose SKU or title starts with it (:mod:`product_search`)."""
+    check_page(offset, limit)
+    found = product_search.search(session, q, offset=offset, limit=limit)
+    products = found.products
     committed = catalog.committed_units(session, [p.id for p in products])
     rows = [
         {
@@ -225,7 +281,12 @@ def product_page(
         }
         for p in products
     ]
-    return page_of(rows, offset, limit)
+    return {
+        "items": rows,
+        "offset": offset,
+        "limit": limit,
+        "next_offset": offset + limit if found.more else None,
+    }
 
 
 def import_upload(session: Session, upload: IO[bytes], filename: str | None) -> catalogue_import.ImportReport:
@@ -325,7 +386,8 @@ def error_records(session: Session, include_closed: bool = False) -> list[dict[s
 
 
 def usage_record(session: Session, month: str) -> dict[str, Any]:
-    """``usage --json``, with orders per day (MFN and FBA) for the chart."""
+    """``usage --json``, with orders per day (MFN and FBA), the count so far each day, and the
+    subscription's monthly limit (``CHANNELHUB_ORDER_LIMIT``; None when 0) for the chart."""
     result = orders.usage(session, month)
     start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
     end = (start + timedelta(days=32)).replace(day=1)
@@ -335,24 +397,29 @@ def usage_record(session: Session, month: str) -> dict[str, Any]:
         else func.date(func.timezone("UTC", Order.purchase_date))
     )
     per_day: dict[str, dict[str, int]] = {}
-    for when, fulfilment, count in session.execute(
+    for when, method, count in session.execute(
         select(day, Order.fulfilment, func.count())
         .where(Order.purchase_date >= start, Order.purchase_date < end)
         .group_by(day, Order.fulfilment)
     ):
         entry = per_day.setdefault(str(when), {"mfn_orders": 0, "fba_orders": 0})
-        entry["fba_orders" if fulfilment is Fulfilment.FBA else "mfn_orders"] += count
+        entry["fba_orders" if method is Fulfilment.FBA else "mfn_orders"] += count
     days = []
     cursor = start
+    so_far = Decimal(0)
     while cursor < end:
         key = cursor.date().isoformat()
-        days.append({"day": key, **per_day.get(key, {"mfn_orders": 0, "fba_orders": 0})})
+        counts = per_day.get(key, {"mfn_orders": 0, "fba_orders": 0})
+        so_far += counts["mfn_orders"] * orders.ORDER_WEIGHT[Fulfilment.MFN]
+        so_far += counts["fba_orders"] * orders.ORDER_WEIGHT[Fulfilment.FBA]
+        days.append({"day": key, **counts, "counted_to_date": number(so_far)})
         cursor += timedelta(days=1)
-    counted = result.counted
+    limit = get_settings().order_limit or None
     return {
         "month": result.month,
         "mfn_orders": result.mfn_orders,
         "fba_orders": result.fba_orders,
-        "counted": int(counted) if counted == int(counted) else float(counted),
+        "counted": number(result.counted),
+        "limit": limit,
         "days": days,
     }

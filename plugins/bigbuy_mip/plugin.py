@@ -18,18 +18,22 @@ from core.api import (
     CarrierDecision,
     CliGroup,
     Destination,
+    FeeTable,
     MigrationLocation,
+    Money,
     PriceFormula,
     PriceRuleSpec,
     PriceRuleType,
     RateQuote,
     RateRequest,
+    ShippingFee,
+    StrategySetting,
     hookimpl,
 )
 from plugins.bigbuy_mip import pricing
 from plugins.bigbuy_mip.catalogue import get_catalogue
 from plugins.bigbuy_mip.models import CarrierStrategy
-from plugins.bigbuy_mip.options import strategies
+from plugins.bigbuy_mip.options import set_strategy, strategies
 
 BRANCH = "bigbuy_mip"
 
@@ -83,6 +87,42 @@ def channelhub_select_carrier(
         best.service_code,
         f"{strategy.value}: {best.price} in {best.transit_days} day(s) to {best.area_code}",
     )
+
+
+def _store_strategy(session: Session, integration_id: int, value: str) -> None:
+    set_strategy(session, integration_id, CarrierStrategy(value))
+
+
+@hookimpl
+def channelhub_shipping_fees(session: Session, integration_id: int) -> FeeTable:
+    """Every band of the catalogue (the quotes' min and max), and the integration's carrier strategy."""
+    catalogue = get_catalogue()
+    fees = tuple(
+        ShippingFee(
+            area=area,
+            carrier=carrier,
+            service=band.service,
+            band=band.label,
+            basis=band.basis,
+            max_kg=band.max_kg,
+            min_price=Money(band.min_price, band.currency or catalogue.currency),
+            max_price=Money(band.max_price, band.currency or catalogue.currency),
+            transit_days=band.transit_days,
+        )
+        for area in catalogue.areas
+        for carrier in catalogue.carriers_serving(area)
+        for band in catalogue.bands(area, carrier)
+    )
+    current = strategies(session, [integration_id]).get(integration_id, CarrierStrategy.CHEAPEST)
+    strategy = StrategySetting(
+        key=STRATEGY,
+        label="carrier strategy",
+        current=current.value,
+        choices=tuple(s.value for s in CarrierStrategy),
+        store=_store_strategy,
+        help="how an order picks among the enabled carriers that serve it: lowest fee or fewest days",
+    )
+    return FeeTable(fees, strategy)
 
 
 @hookimpl

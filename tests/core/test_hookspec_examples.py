@@ -153,6 +153,15 @@ def _shipment_created(m: PluginManager, module: types.ModuleType) -> None:
         assert [(n.shipment_id, n.order_id, n.state) for n in rows] == [(7, 3, "queued"), (7, 4, "queued")]
 
 
+def _shipping_fees(m: PluginManager, module: types.ModuleType) -> None:
+    [(plugin, table)] = m.shipping_fees(None, 7)  # type: ignore[arg-type]  # the example reads no table
+    assert plugin == "example-channelhub_shipping_fees" and table.fees[0].max_price.amount == Decimal("4.50")
+    assert table.strategy is not None and table.strategy.current == "cheapest"
+    table.strategy.store(None, 7, "fastest")  # type: ignore[arg-type]
+    [(_, again)] = m.shipping_fees(None, 7)  # type: ignore[arg-type]
+    assert again.strategy is not None and again.strategy.current == "fastest"
+
+
 CHECKS: dict[str, Callable[[PluginManager, types.ModuleType], None]] = {
     "channelhub_channel_types": _channel_types,
     "channelhub_carriers": _carriers,
@@ -168,6 +177,7 @@ CHECKS: dict[str, Callable[[PluginManager, types.ModuleType], None]] = {
     "channelhub_demo_channel": _demo_channel,
     "channelhub_demo_steps": _demo_steps,
     "channelhub_shipment_created": _shipment_created,
+    "channelhub_shipping_fees": _shipping_fees,
 }
 
 

@@ -123,6 +123,11 @@ BAD_PERCENT = {"percent": "lots"}
         ("GET", "/api/v1/usage?month=November", None, "month"),
         ("GET", "/api/v1/prices/1/preview?limit=100000", None, "limit"),
         ("POST", "/api/v1/errors/retry", {"ids": []}, "ids"),
+        ("GET", "/api/v1/fees", None, "integration_id"),
+        ("GET", "/api/v1/fees?integration_id=1&strategy=cheap", None, "strategy"),
+        ("PUT", "/api/v1/fees/1/strategies/bigbuy_mip.carrier_strategy", {"value": "slowest"}, "value"),
+        ("PATCH", "/api/v1/prices/rules/1", {"priority": -1}, "priority"),
+        ("GET", "/api/v1/products?q=" + "x" * 201, None, "q"),
     ],
 )  # fmt: skip
 def test_bad_input_is_422_naming_the_field(
@@ -170,7 +175,7 @@ def test_usage_counts_fba_as_half_per_day(client: TestClient, shop: Shop) -> Non
     usage = client.get("/api/v1/usage", params={"month": "2026-11"}, headers=bearer(shop, "host")).json()
     assert usage["mfn_orders"] == 3 and usage["counted"] == 3
     first = next(d for d in usage["days"] if d["day"] == "2026-11-01")
-    assert first == {"day": "2026-11-01", "mfn_orders": 3, "fba_orders": 0}
+    assert first == {"day": "2026-11-01", "mfn_orders": 3, "fba_orders": 0, "counted_to_date": 3}
     assert len(usage["days"]) == 30
 
 
