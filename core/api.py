@@ -16,7 +16,7 @@ carrier switches, quarantine payloads), and CLI helpers for plugin commands.
 from __future__ import annotations
 
 from core.cli import validate
-from core.cli.output import advancer, console, integration_ref, money, print_json, print_table, progress_bar
+from core.cli.output import advancer, console, print_json, print_table, progress_bar
 from core.cli.validate import check_moment, db_ids
 from core.crypto import Secrets
 from core.db.base import (
@@ -83,6 +83,7 @@ from core.errors import (
     TransientChannelError,
 )
 from core.hookspecs import hookimpl
+from core.json_convention import integration_ref, money
 from core.logs import get_logger
 from core.plugins import PluginManager, get_plugin_manager
 from core.services.carriers import disabled_pairs

@@ -14,9 +14,6 @@ from core.cli import validate
 from core.cli.output import (
     console,
     err_console,
-    integration_ref,
-    money,
-    number,
     print_json,
     print_table,
     progress_bar,
@@ -33,6 +30,7 @@ from core.db.models import (
 )
 from core.db.session import session_scope
 from core.errors import InputError
+from core.json_convention import integration_ref, money, number
 from core.services import catalog, catalogue_import, integrations, orders, records
 from core.services.prices import parse_price
 

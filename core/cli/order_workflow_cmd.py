@@ -14,10 +14,11 @@ import typer
 
 from core.cli import validate
 from core.cli.catalog_cmd import orders_app
-from core.cli.output import console, integration_ref, print_json, print_table
+from core.cli.output import console, print_json, print_table
 from core.db.base import utcnow
 from core.db.models import TO_SHIP_STATUSES, OrderStatus
 from core.db.session import session_scope
+from core.json_convention import integration_ref
 from core.plugins import get_plugin_manager
 from core.services import integrations, orders
 

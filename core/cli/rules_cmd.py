@@ -9,9 +9,10 @@ from typing import Any
 import typer
 
 from core.cli import validate
-from core.cli.output import console, integration_ref, print_json, print_table
+from core.cli.output import console, print_json, print_table
 from core.db.session import session_scope
 from core.errors import InputError
+from core.json_convention import integration_ref
 from core.plugins import get_plugin_manager
 from core.services import integrations, pricing
 

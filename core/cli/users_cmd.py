@@ -3,43 +3,20 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import typer
 
 from core.cli import validate
-from core.cli.output import console, print_json, print_table, timestamp
-from core.db.models import ApiToken, User
+from core.cli.output import console, print_json, print_table
+from core.db.models import User
 from core.db.session import session_scope
 from core.errors import InputError
-from core.services import users
+from core.json_convention import timestamp
+from core.services import records, users
 
 users_app = typer.Typer(no_args_is_help=True)
 tokens_app = typer.Typer(no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
-
-
-def describe_user(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "name": user.name,
-        "role": user.role.value,
-        "created_at": timestamp(user.created_at),
-        "last_login_at": timestamp(user.last_login_at),
-    }
-
-
-def describe_token(token: ApiToken, user_name: str) -> dict[str, Any]:
-    """A token as people see it later: its name and first characters, never the token."""
-    return {
-        "id": token.id,
-        "name": token.name,
-        "user": user_name,
-        "prefix": token.prefix,
-        "created_at": timestamp(token.created_at),
-        "last_used_at": timestamp(token.last_used_at),
-        "revoked_at": timestamp(token.revoked_at),
-    }
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -68,7 +45,7 @@ def users_add(
     chosen = users.parse_role(role)
     password = _read_password(password_stdin)
     with session_scope() as session:
-        data = describe_user(users.add_user(session, name, chosen, password))
+        data = records.user_record(users.add_user(session, name, chosen, password))
     if as_json:
         print_json(data)
         return
@@ -79,7 +56,7 @@ def users_add(
 def users_list(as_json: bool = JSON) -> None:
     """Console users and their roles."""
     with session_scope() as session:
-        rows = [describe_user(u) for u in users.list_users(session)]
+        rows = [records.user_record(u) for u in users.list_users(session)]
     if as_json:
         print_json(rows)
         return
@@ -120,7 +97,7 @@ def tokens_create(
 def tokens_list(as_json: bool = JSON) -> None:
     """API tokens (names and first characters only), revoked ones too."""
     with session_scope() as session:
-        rows = [describe_token(t, u) for t, u in users.list_tokens(session)]
+        rows = [records.token_record(t, u) for t, u in users.list_tokens(session)]
     if as_json:
         print_json(rows)
         return
@@ -140,7 +117,7 @@ def tokens_revoke(
     with session_scope() as session:
         row = users.revoke_token(session, token_id)
         owner = session.get(User, row.user_id)
-        data = describe_token(row, owner.name if owner else "")
+        data = records.token_record(row, owner.name if owner else "")
     if as_json:
         print_json(data)
         return

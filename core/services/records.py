@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db.models import (
+    ApiToken,
     Integration,
     Listing,
     NotifyState,
@@ -22,9 +23,11 @@ from core.db.models import (
     Product,
     Shipment,
     StockSource,
+    User,
     shipment_orders,
 )
 from core.dto import Fulfilment
+from core.json_convention import timestamp
 from core.services import catalog, quarantine
 
 
@@ -219,3 +222,27 @@ def with_counts(info: dict[str, object], counts: dict[int, tuple[int, int]]) -> 
     assert isinstance(integration_id, int)
     errors, failed = counts.get(integration_id, (0, 0))
     return {**info, "errors": errors, "failed_notifications": failed}
+
+
+def user_record(user: User) -> dict[str, Any]:
+    """A console user as ``users list`` and ``GET /api/v1/me`` show it (never the password hash)."""
+    return {
+        "id": user.id,
+        "name": user.name,
+        "role": user.role.value,
+        "created_at": timestamp(user.created_at),
+        "last_login_at": timestamp(user.last_login_at),
+    }
+
+
+def token_record(token: ApiToken, user_name: str) -> dict[str, Any]:
+    """A token as people see it later: its name and first characters, never the token."""
+    return {
+        "id": token.id,
+        "name": token.name,
+        "user": user_name,
+        "prefix": token.prefix,
+        "created_at": timestamp(token.created_at),
+        "last_used_at": timestamp(token.last_used_at),
+        "revoked_at": timestamp(token.revoked_at),
+    }

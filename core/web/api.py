@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, File, Query, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from core.cli.users_cmd import describe_user
 from core.db.models import OrderStatus, User
 from core.db.session import session_factory
 from core.plugins import PluginManager
@@ -25,6 +24,7 @@ from core.services import (
     orders,
     pricing,
     quarantine,
+    records,
     users,
 )
 from core.services.users import Permission
@@ -52,7 +52,7 @@ def me(caller: Caller = READ, session: Session = DB) -> Any:
     """Who the session or token acts as, and what they may change."""
     user = session.get(User, caller.id)
     assert user is not None
-    return {**describe_user(user), "may": sorted(p.value for p in users.PERMISSIONS[caller.role])}
+    return {**records.user_record(user), "may": sorted(p.value for p in users.PERMISSIONS[caller.role])}
 
 
 # ---------------------------------------------------------------------- integrations

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from core.cli.output import to_json
+from core.json_convention import to_json
 
 
 class ConventionJSONResponse(JSONResponse):

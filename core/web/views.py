@@ -18,10 +18,10 @@ from typing import IO, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.cli.output import integration_ref, money, number, timestamp
 from core.db.models import Integration, Order, OrderStatus, SyncCursor
 from core.dto import Fulfilment
 from core.errors import InputError
+from core.json_convention import integration_ref, money, number, timestamp
 from core.plugins import PluginManager
 from core.services import (
     carriers,

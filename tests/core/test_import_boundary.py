@@ -187,6 +187,23 @@ def test_core_never_imports_a_plugin() -> None:
     assert reaching == []
 
 
+def test_the_two_front_ends_stand_side_by_side_on_the_services() -> None:
+    """DESIGN.md section 1: the CLI and the console call services; services know neither, and
+    neither front end reaches into the other (shared formatting lives in core.json_convention).
+    The CLI only starts the console (``serve``, ``demo --serve``) through ``core.web.app``."""
+    graph = import_graph()
+    below = ("core.services", "core.db", "core.jobs", "core.json_convention")
+    crossing = sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        for target in targets
+        if (module.startswith(below) and target.startswith(("core.cli", "core.web")))
+        or (module.startswith("core.web") and target.startswith("core.cli"))
+        or (module.startswith("core.cli") and target.startswith("core.web") and target != "core.web.app")
+    )
+    assert crossing == []
+
+
 def test_the_cycle_check_finds_a_cycle() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert cycles(graph) == [["a", "b", "c"]]
