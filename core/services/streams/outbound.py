@@ -4,6 +4,7 @@ prices in separate bulk pushes; a row is done only when the channel's result say
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from core.db.base import utcnow
 from core.db.models import (
@@ -36,29 +37,64 @@ def _outbound(runner: Runner, connector: ChannelConnector, _after: object) -> No
 def _push(runner: Runner, connector: ChannelConnector, kind: OutboxKind) -> None:
     """Send the queued outbox rows of one kind, one feed-sized chunk at a time.
 
-    Each chunk's verdicts are written in one statement and committed, with a lease renewal
-    and the read of the next chunk, before the next chunk goes out; only one chunk is held in
-    memory. Rows have no verdict until the channel answered: if the push fails half-way, or our
-    lease was lost, the rest simply stay PENDING for the next run (see ``outbox_push``).
+    Each chunk's verdicts are written in one statement and committed with a lease renewal
+    (the fence) on a writer thread while the next chunk is read, priced and pushed: the
+    database updates the rows of one feed while Python builds the next, so the push runs at
+    the pace of the slower of the two, not of their sum. One write is in flight at a time and
+    the next waits for it (verdicts commit in order; a lost lease stops the push at the next
+    chunk at the latest), so at most two chunks are in memory. Rows have no verdict until the
+    channel answered: if the push fails half-way, or our lease was lost, the rest simply stay
+    PENDING for the next run (see ``outbox_push``).
     """
     integration_id = runner.integration.id
     push = _push_quantity_chunk if kind is OutboxKind.QUANTITY else _push_price_chunk
     with runner.sessions() as session:
         runner.fence(session)
         bound = outbox_push.prepare(session, integration_id, kind)
-        claimed = outbox_push.claim(session, integration_id, kind, after=0, bound=bound) if bound else None
         runner.commit_batch(session)
-    while claimed is not None and bound:
-        verdicts, sent, failures = push(runner, connector, claimed)
-        with runner.sessions() as session:
-            runner.fence(session)
-            outbox_push.write_verdicts(session, claimed, verdicts, sent)
-            runner.record_failures(session, failures)
-            _count(runner, kind, verdicts)
+    if bound is None:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbound-verdicts") as writer:
+        in_flight: InFlight | None = None
+        after = 0
+        while True:
+            with runner.sessions() as session:
+                claimed = outbox_push.claim(session, integration_id, kind, after=after, bound=bound)
+            if claimed is None:
+                break
+            verdicts, sent, failures = push(runner, connector, claimed)
+            _settle(runner, kind, in_flight)
+            in_flight = writer.submit(_record, runner, claimed, verdicts, sent, failures), verdicts
             after = claimed.last_id
-            claimed = outbox_push.claim(session, integration_id, kind, after=after, bound=bound)
-            runner.commit_batch(session)
+        _settle(runner, kind, in_flight)
+
+
+InFlight = tuple[Future[None], dict[str, outbox_push.Verdict]]
+"""A chunk whose verdicts the writer thread is committing, and those verdicts."""
+
+
+def _settle(runner: Runner, kind: OutboxKind, in_flight: InFlight | None) -> None:
+    """Wait for a chunk's verdicts to commit (raising the writer's error, e.g. ``LockLost``); count it."""
+    if in_flight is not None:
+        future, verdicts = in_flight
+        future.result()
+        _count(runner, kind, verdicts)
         runner.progress("outbound", len(verdicts))
+
+
+def _record(
+    runner: Runner,
+    claimed: outbox_push.Claim,
+    verdicts: dict[str, outbox_push.Verdict],
+    sent: dict[str, int],
+    failures: list[RecordFailure],
+) -> None:
+    """Commit one pushed chunk's verdicts and quarantined rejections under our lease."""
+    with runner.sessions() as session:
+        runner.fence(session)
+        outbox_push.write_verdicts(session, claimed, verdicts, sent)
+        runner.record_failures(session, failures)
+        runner.commit_batch(session)
 
 
 Pushed = tuple[dict[str, outbox_push.Verdict], dict[str, int], list[RecordFailure]]
