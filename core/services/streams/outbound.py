@@ -59,7 +59,9 @@ def _push(runner: Runner, connector: ChannelConnector, kind: OutboxKind) -> None
         after = 0
         while True:
             with runner.sessions() as session:
-                claimed = outbox_push.claim(session, integration_id, kind, after=after, bound=bound)
+                claimed = outbox_push.claim(
+                    session, integration_id, kind, after=after, bound=bound, size=outbox_push.PUSH_CHUNK
+                )
             if claimed is None:
                 break
             verdicts, sent, failures = push(runner, connector, claimed)
