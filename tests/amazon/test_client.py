@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 
 import httpx
@@ -121,3 +122,29 @@ def test_client_errors_carry_code_message_and_operation(sandbox: RunningSandbox)
     with pytest.raises(AmazonAuthError):
         client.restricted_data_token("/orders/2026-01-01/orders?marketplaceIds=A33AVAJ2PDY3EV", ["buyerInfo"])
     client.close()
+
+
+def test_connectors_share_one_tls_context_instead_of_loading_the_ca_bundle_each() -> None:
+    from core.types import ConnectorContext
+    from plugins.amazon.connector import AmazonConnector, tls_context
+    from plugins.amazon.marketplaces import BY_CODE
+    from plugins.amazon.settings import AmazonSettings
+
+    def connector() -> AmazonConnector:
+        context = ConnectorContext(
+            integration_id=1,
+            alias="uk",
+            marketplace=BY_CODE["UK"],
+            settings=AmazonSettings(seller_id="A1SELLER"),
+            credentials={"client_id": "id", "client_secret": "secret", "refresh_token": "token"},
+        )
+        return AmazonConnector(context)
+
+    first, second = connector(), connector()
+    try:
+        pools = [c.client._http._transport._pool for c in (first, second)]  # type: ignore[attr-defined]
+        assert pools[0]._ssl_context is pools[1]._ssl_context is tls_context()
+        assert tls_context().verify_mode is ssl.CERT_REQUIRED and tls_context().check_hostname
+    finally:
+        first.close()
+        second.close()

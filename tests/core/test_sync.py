@@ -37,7 +37,7 @@ from core.dto import (
 )
 from core.errors import ChannelAuthError, TransientChannelError
 from core.plugins import PluginManager
-from core.services import catalog, orders, scheduler, stream_lock, sync
+from core.services import catalog, orders, outbox_push, scheduler, stream_lock, sync
 from core.services.streams import orders as orders_stream
 from tests.core import factories
 from tests.fakes.channel import CHANNEL, FakeChannelPlugin
@@ -262,20 +262,26 @@ def test_outbound_coalesces_per_sku_and_marks_rows_by_the_channel_result(
     assert len(CHANNEL.quantity_pushes) == 1
 
 
-def test_outbound_rows_of_a_dead_worker_are_resent_latest_value_only(session: Session, world: tuple) -> None:
+def test_outbound_rows_of_a_failed_push_are_resent_latest_value_only(session: Session, world: tuple) -> None:
     _, _, integration_id = world
     integration = session.get(Integration, integration_id)
     assert integration is not None
     factories.listing(session, factories.product(session, "MUG", stock=1), integration)
     catalog.set_stock(session, "MUG", 3)
     session.commit()
-    session.execute(OutboxEntry.__table__.update().values(state=OutboxState.SENDING))  # died mid-push
+    CHANNEL.fail_after_pushes = 0  # the channel goes away mid-push: no verdict, the row stays queued
+    with pytest.raises(TransientChannelError):
+        run(world, "outbound")
+    session.expire_all()
+    assert {(r.state, r.attempts) for r in session.scalars(select(OutboxEntry))} == {(OutboxState.PENDING, 0)}
     catalog.set_stock(session, "MUG", 4)
     session.commit()
+    CHANNEL.fail_after_pushes = None
     run(world, "outbound")
     assert [[(u.sku, u.quantity) for u in push] for push in CHANNEL.quantity_pushes] == [[("MUG", 4)]]
     session.expire_all()
-    assert {r.state for r in session.scalars(select(OutboxEntry))} == {OutboxState.DONE}
+    rows = {(r.state, r.last_error, r.attempts) for r in session.scalars(select(OutboxEntry))}
+    assert rows == {(OutboxState.DONE, outbox_push.SUPERSEDED, 0), (OutboxState.DONE, None, 1)}
 
 
 def test_one_runner_per_stream_and_a_dead_runners_lease_expires(session: Session, world: tuple) -> None:
