@@ -5,8 +5,8 @@ start of the next run. The push now marks a row once, with its verdict (a second
 every row cost as much as the rest of the database work), so nothing would put those rows
 back: this does, once.
 
-Revision ID: 0010_perf_outbox_sending
-Revises: 0008_console_users
+Revision ID: 0011_outbox_sending
+Revises: 0010_product_search
 Create Date: 2026-12-02 05:00:00.000000
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0010_perf_outbox_sending"
-down_revision: str | Sequence[str] | None = "0008_console_users"
+revision: str = "0011_outbox_sending"
+down_revision: str | Sequence[str] | None = "0010_product_search"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
