@@ -71,14 +71,13 @@ def queue(
             late_only=late_only,
             limit=limit,
         )
-        ids = {alias: integration_id for integration_id, alias in integrations.aliases(session).items()}
     if as_json:
         print_json(
             [
                 {
                     "id": r.order_id,
                     "channel_order_id": r.channel_order_id,
-                    **integration_ref(ids.get(r.integration), r.integration),
+                    **integration_ref(r.integration_id, r.integration),
                     "status": r.status,
                     "purchase_date": r.purchase_date,
                     "ship_by": r.ship_by,

@@ -190,9 +190,10 @@ def assign_carrier(
     if choice is not None:
         services = choice.services
     elif force:
-        carrier = plugins.carriers().get(carrier_code)
+        installed = plugins.carriers()
+        carrier = installed.get(carrier_code)
         if carrier is None:
-            known = ", ".join(sorted(plugins.carriers())) or "none installed"
+            known = ", ".join(sorted(installed)) or "none installed"
             raise InputError("carrier", f"unknown carrier {carrier_code!r} (known: {known})")
         services = [s.code for s in carrier.services]
     else:
@@ -279,7 +280,9 @@ def release(session: Session, order_id: int) -> Order:
 
 
 DEFAULT_LATE_HOURS = 24
-"""An unshipped order is at risk of shipping late when its ship-by date is this close (or past)."""
+"""An unshipped order is at risk of shipping late when its ship-by date is this close (or past);
+the CLI's ``--late-hours`` default and the console's late-risk filter."""
+LATE_RISK_WITHIN = timedelta(hours=DEFAULT_LATE_HOURS)
 
 
 def is_late_risk(order: Order, now: datetime, within: timedelta) -> bool:
@@ -299,6 +302,7 @@ class QueueRow:
     order_id: int
     channel_order_id: str
     integration: str
+    integration_id: int
     status: str
     purchase_date: datetime
     ship_by: datetime | None
@@ -311,7 +315,7 @@ def ship_queue(
     now: datetime,
     statuses: Sequence[OrderStatus] = TO_SHIP_STATUSES,
     sort: QueueSort = QueueSort.SHIP_BY,
-    late_within: timedelta = timedelta(hours=DEFAULT_LATE_HOURS),
+    late_within: timedelta = LATE_RISK_WITHIN,
     late_only: bool = False,
     limit: int = 200,
 ) -> list[QueueRow]:
@@ -331,6 +335,7 @@ def ship_queue(
             order.id,
             order.channel_order_id,
             alias,
+            order.integration_id,
             order.status.value,
             order.purchase_date,
             order.ship_by,

@@ -39,8 +39,6 @@ from core.services import (
 from core.settings import get_settings
 
 MAX_LIMIT = 500
-LATE_RISK_WITHIN = timedelta(days=1)
-"""An unshipped order is at risk of shipping late when its ship-by date is this close (or past)."""
 
 
 def check_page(offset: int, limit: int) -> None:
@@ -192,7 +190,7 @@ def order_page(
         query = query.where(Order.integration_id == integration_id)
     if late_risk:
         query = query.where(
-            Order.status.in_(catalog.UNSHIPPED), Order.ship_by <= datetime.now(UTC) + LATE_RISK_WITHIN
+            Order.status.in_(catalog.UNSHIPPED), Order.ship_by <= datetime.now(UTC) + orders.LATE_RISK_WITHIN
         )
     rows = [
         {

@@ -81,10 +81,10 @@ def _notices(session: Session, shipment: NewShipment, now: datetime) -> list[Not
 def plan_notifications(session: Session, shipment: NewShipment) -> NotifyState:
     """Write the shipment's label contact and one notice per order; say whether the channel is
     to be told (a combined shipment always has its notifier; its other orders are MANUAL on
-    their notices). The notify-once index makes a concurrent second notifier fail the flush."""
+    their notices). The notify-once index makes a concurrent second notifier fail core's flush,
+    which refuses the shipment."""
     session.add(_label_contact(session, shipment))
     notices = _notices(session, shipment, shipment.created_at)
     session.add_all(notices)
-    session.flush()
     notifies = any(n.action is NoticeAction.NOTIFY for n in notices)
     return NotifyState.PENDING if notifies else NotifyState.NOT_REQUIRED
