@@ -43,10 +43,12 @@ def import_all(database_url: str, base_url: str) -> None:
     from core.db.session import session_factory
     from core.logs import configure_logging
     from core.plugins import get_plugin_manager
+    from core.runtime import tune_garbage_collector
     from core.services import integrations, sync
     from plugins.amazon.sandbox.config import SandboxCredentials
 
     configure_logging("WARNING")
+    tune_garbage_collector()  # as the channelhub command does for every process
     plugins = get_plugin_manager()
     migrate.upgrade(plugins, database_url)
     sessions = session_factory(database_url)

@@ -25,6 +25,7 @@ from core.cli.output import err_console, redact_url
 from core.errors import ChannelhubError, InputError
 from core.logs import configure_logging, describe_error
 from core.plugins import PluginManager, get_plugin_manager
+from core.runtime import tune_garbage_collector
 from core.settings import get_settings
 
 EXIT_ERROR = 1
@@ -143,6 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         settings = get_settings()
         configure_logging(settings.log_level, json=settings.log_json)
+        tune_garbage_collector()
         code = command_for(get_plugin_manager()).main(
             args=args, prog_name="channelhub", standalone_mode=False
         )

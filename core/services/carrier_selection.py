@@ -22,9 +22,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import Table, and_, bindparam, func, select, update
+from sqlalchemy import Table, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
+from core.db import bulk
 from core.db.members import member_of
 from core.db.models import CarrierSetting, Order, OrderItem, OrderStatus, Product
 from core.dto import CarrierContext, CarrierDecision, Destination, Fulfilment, Money, RateQuote, RateRequest
@@ -153,38 +154,29 @@ def _decide(plugins: PluginManager, request: RateRequest, context: CarrierContex
 
 
 def _write(session: Session, summary: SelectionSummary, decisions: dict[int, CarrierDecision | str]) -> None:
-    """All decisions of a round in (at most) two executemany statements: assigned, pending."""
+    """All decisions of a round in (at most) two statements: assigned, pending."""
     assigned = [
-        {"order_id": oid, "carrier": d.carrier_code, "service": d.service_code}
+        (oid, d.carrier_code, d.service_code)
         for oid, d in decisions.items()
         if isinstance(d, CarrierDecision)
     ]
-    pending = [{"order_id": oid, "reason": d} for oid, d in decisions.items() if isinstance(d, str)]
-    where = ORDERS.c.id == bindparam("order_id")
-    if assigned:
-        session.execute(
-            update(ORDERS)
-            .where(where)
-            .values(
-                carrier_code=bindparam("carrier"),
-                service_code=bindparam("service"),
-                review_reason=None,
-                status=OrderStatus.AWAITING_SHIPMENT,
-            ),
-            assigned,
-        )
-    if pending:
-        session.execute(
-            update(ORDERS)
-            .where(where)
-            .values(
-                status=OrderStatus.PENDING_REVIEW,
-                review_reason=bindparam("reason"),
-                carrier_code=None,
-                service_code=None,
-            ),
-            pending,
-        )
+    pending = [(oid, d) for oid, d in decisions.items() if isinstance(d, str)]
+    bulk.update_rows(
+        session,
+        ORDERS,
+        "id",
+        ["carrier_code", "service_code"],
+        assigned,
+        fixed={"review_reason": None, "status": OrderStatus.AWAITING_SHIPMENT},
+    )
+    bulk.update_rows(
+        session,
+        ORDERS,
+        "id",
+        ["review_reason"],
+        pending,
+        fixed={"status": OrderStatus.PENDING_REVIEW, "carrier_code": None, "service_code": None},
+    )
     for oid, decision in decisions.items():
         if isinstance(decision, CarrierDecision):
             summary.assigned[oid] = decision.carrier_code

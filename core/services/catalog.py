@@ -189,16 +189,16 @@ def enqueue_quantities(
     """Mark every MFN listing of these products (on one integration, or all) as due for a push.
 
     Called after anything that moves available stock: a stock edit, an imported or cancelled
-    order, a filter change. One ``INSERT ... SELECT`` per chunk of products; the row carries no
+    order, a filter change. One ``INSERT ... SELECT`` (the ids bound as one array); the row carries no
     value: :func:`quantities_to_push` computes it at push time. Returns the rows written.
     """
-    written = 0
-    for batch in chunked(sorted(set(product_ids))):
-        condition: ColumnElement[bool] = Listing.product_id.in_(batch)
-        if integration_id is not None:
-            condition = and_(condition, Listing.integration_id == integration_id)
-        written += enqueue_quantities_where(session, Product.__table__, condition)
-    return written
+    ids = sorted(set(product_ids))
+    if not ids:
+        return 0
+    condition: ColumnElement[bool] = member_of(Listing.product_id, ids)
+    if integration_id is not None:
+        condition = and_(condition, Listing.integration_id == integration_id)
+    return enqueue_quantities_where(session, Product.__table__, condition)
 
 
 def enqueue_quantities_where(session: Session, source: FromClause, condition: ColumnElement[bool]) -> int:

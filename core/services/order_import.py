@@ -161,19 +161,45 @@ def refresh_statistics(session: Session, created: int) -> bool:
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedOrder:
+    """A channel order with its ``orders`` row and item rows, mapped once (validation reads them too)."""
+
+    order: ChannelOrder
+    row: dict[str, Any]
+    items: list[dict[str, Any]]
+
+
+def prepare(integration_id: int, order: ChannelOrder) -> PreparedOrder:
+    """Map an order to its rows; raises InputError naming a bad field."""
+    return PreparedOrder(order, order_row(integration_id, order), item_rows(order))
+
+
 def upsert_orders(session: Session, integration_id: int, orders: Sequence[ChannelOrder]) -> ImportResult:
     """Insert new orders (with items) and apply channel status changes to known ones.
 
     Runs inside the caller's transaction; the caller commits the batch and its cursor
     together. A malformed order becomes a failure in the result and the rest go through.
     """
-    result = ImportResult()
-    valid: dict[str, tuple[ChannelOrder, dict[str, Any], list[dict[str, Any]]]] = {}
+    prepared: list[PreparedOrder] = []
+    failures: list[RecordFailure] = []
     for order in orders:
         try:
-            valid[order.channel_order_id] = (order, order_row(integration_id, order), item_rows(order))
+            prepared.append(prepare(integration_id, order))
         except InputError as exc:
-            result.failures.append(RecordFailure(order.channel_order_id or "<no id>", str(exc)))
+            failures.append(RecordFailure(order.channel_order_id or "<no id>", str(exc)))
+    result = upsert_prepared(session, integration_id, prepared)
+    result.failures[:0] = failures
+    return result
+
+
+def upsert_prepared(session: Session, integration_id: int, orders: Sequence[PreparedOrder]) -> ImportResult:
+    """:func:`upsert_orders` for orders already mapped (and validated) by :func:`prepare`.
+
+    A repeated channel order id keeps the last copy (the channel's newest).
+    """
+    result = ImportResult()
+    valid = {p.order.channel_order_id: (p.order, p.row, p.items) for p in orders}
     if not valid:
         return result
 

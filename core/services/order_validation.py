@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql
 from core.db.models import Order, OrderItem
 from core.dto import ChannelOrder, RecordFailure
 from core.errors import InputError
-from core.services.order_import import item_rows, order_row
+from core.services.order_import import PreparedOrder, prepare
 
 INT_MAX = 2**31 - 1
 """The largest value an INTEGER column holds on PostgreSQL (SQLite's are wider)."""
@@ -55,52 +55,53 @@ _ORDER_LIMITS = _limits(cast(Table, Order.__table__))
 _ITEM_LIMITS = _limits(cast(Table, OrderItem.__table__))
 
 
-def _check_row(
-    row: Mapping[str, Any], limits: tuple[dict[str, int], set[str], dict[str, Decimal]], where: str
-) -> None:
+def _check_row(row: Mapping[str, Any], limits: Limits, where: str) -> None:
     lengths, integers, decimals = limits
-    for name, value in row.items():
-        if value is None:
-            continue
-        if name in lengths and isinstance(value, str) and len(value) > lengths[name]:
-            raise InputError(f"{where}{name}", f"longer than {lengths[name]} characters")
-        if name in integers and isinstance(value, int) and not -INT_MAX - 1 <= value <= INT_MAX:
+    for name, limit in lengths.items():
+        value = row.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            raise InputError(f"{where}{name}", f"longer than {limit} characters")
+    for name in integers:
+        value = row.get(name)
+        if isinstance(value, int) and not -INT_MAX - 1 <= value <= INT_MAX:
             raise InputError(f"{where}{name}", f"outside the range the hub stores (at most {INT_MAX})")
-        if name in decimals and isinstance(value, Decimal):
+    for name, bound in decimals.items():
+        value = row.get(name)
+        if isinstance(value, Decimal):
             if not value.is_finite():
                 raise InputError(f"{where}{name}", "is not a finite number")
-            if abs(value) >= decimals[name]:
-                raise InputError(f"{where}{name}", f"must be less than {decimals[name]:,}")
+            if abs(value) >= bound:
+                raise InputError(f"{where}{name}", f"must be less than {bound:,}")
 
 
-def check_order(integration_id: int, order: ChannelOrder) -> None:
-    """Raise :class:`InputError` naming the first field the hub cannot store as given."""
-    row = order_row(integration_id, order)
-    _check_row(row, _ORDER_LIMITS, "")
-    for item in item_rows(order):
+def check_order(integration_id: int, order: ChannelOrder) -> PreparedOrder:
+    """The order's rows; raises :class:`InputError` naming the first field the hub cannot store."""
+    prepared = prepare(integration_id, order)
+    _check_row(prepared.row, _ORDER_LIMITS, "")
+    for item in prepared.items:
         _check_row(item, _ITEM_LIMITS, f"items[{item['channel_item_id'][:40]}].")
     if order.purchase_date.tzinfo is None:
         raise InputError("purchase_date", "has no time zone")
+    return prepared
 
 
 def validate_orders(
     integration_id: int, orders: Iterable[ChannelOrder]
-) -> tuple[list[ChannelOrder], list[RecordFailure]]:
-    """Split ``orders`` into the ones the hub can store and quarantine records for the rest.
+) -> tuple[list[PreparedOrder], list[RecordFailure]]:
+    """Split ``orders`` into the ones the hub can store (mapped to their rows, so the write
+    path does not map them again) and quarantine records for the rest.
 
     A repeated channel order id within one batch keeps the last copy (the channel's newest).
     """
-    good: dict[str, ChannelOrder] = {}
+    good: dict[str, PreparedOrder] = {}
     bad: list[RecordFailure] = []
     for order in orders:
         try:
-            check_order(integration_id, order)
+            good[order.channel_order_id] = check_order(integration_id, order)
         except InputError as exc:
             bad.append(
                 RecordFailure(order.channel_order_id or "<no id>", str(exc), payload=order_payload(order))
             )
-            continue
-        good[order.channel_order_id] = order
     return list(good.values()), bad
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.crypto import get_cipher
 from core.db.base import utcnow
+from core.db.members import member_of
 from core.db.models import Integration, OutboxEntry, OutboxState, SyncCursor, SyncError
 from core.dto import ChannelOrder, OrdersPage, RecordFailure
 from core.errors import NotFoundError
@@ -122,24 +123,35 @@ def record(
     return count
 
 
+def _has_open(session: Session, integration_id: int, stream: str) -> bool:
+    """Whether the stream has any open entry: one index probe, usually answering no."""
+    probe = select(SyncError.id).where(
+        SyncError.integration_id == integration_id, SyncError.stream == stream, _open()
+    )
+    return session.scalar(probe.limit(1)) is not None
+
+
 def resolve(session: Session, integration_id: int, stream: str, references: Iterable[str]) -> int:
-    """Close the open entries of records that have now been taken; their payloads go."""
+    """Close the open entries of records that have now been taken; their payloads go.
+
+    One statement whatever the number of references (bound as one array): it runs for every
+    committed batch of every import, almost always finding nothing to close.
+    """
     refs = list(dict.fromkeys(references))
-    closed = 0
-    for start in range(0, len(refs), 500):
-        chunk = refs[start : start + 500]
-        closed += session.execute(
-            update(SyncError)
-            .where(
-                SyncError.integration_id == integration_id,
-                SyncError.stream == stream,
-                SyncError.reference.in_(chunk),
-                _open(),
-            )
-            .values(resolved_at=utcnow(), payload=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount  # type: ignore[attr-defined]
-    return closed
+    if not refs or not _has_open(session, integration_id, stream):
+        return 0
+    closed = session.execute(
+        update(SyncError)
+        .where(
+            SyncError.integration_id == integration_id,
+            SyncError.stream == stream,
+            member_of(SyncError.reference, refs),
+            _open(),
+        )
+        .values(resolved_at=utcnow(), payload=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(closed.rowcount)  # type: ignore[attr-defined]
 
 
 def drop_payloads(session: Session, seen_before: datetime) -> int:
@@ -183,14 +195,15 @@ def take_orders(
     bad = [*failures, *bad]
     try:
         with session.begin_nested():
-            imported = order_import.upsert_orders(session, integration_id, good)
+            imported = order_import.upsert_prepared(session, integration_id, good)
     except DBAPIError as exc:
         log.warning("batch refused by the database; writing its orders one by one", error=describe_error(exc))
         imported = order_import.ImportResult()
-        for order in good:
+        for prepared in good:
+            order = prepared.order
             try:
                 with session.begin_nested():
-                    one = order_import.upsert_orders(session, integration_id, [order])
+                    one = order_import.upsert_prepared(session, integration_id, [prepared])
             except DBAPIError as one_exc:
                 bad.append(
                     RecordFailure(
@@ -203,7 +216,7 @@ def take_orders(
             _merge(imported, one)
     bad.extend(imported.failures)
     failed = {f.reference for f in bad}
-    taken = [o.channel_order_id for o in good if o.channel_order_id not in failed]
+    taken = [p.order.channel_order_id for p in good if p.order.channel_order_id not in failed]
     return WriteResult(
         imported=imported,
         quarantined=record(session, integration_id, "orders", bad, cursor),

@@ -152,6 +152,7 @@ class Catalogue:
         self._bands: dict[tuple[str, str], list[FeeBand]] = {}
         for band in sorted(data.fees, key=lambda b: (b.basis, b.max_kg or Decimal(0))):
             self._bands.setdefault((band.area, band.carrier), []).append(band)
+        self._quotes_in = lru_cache(maxsize=4096)(self._area_quotes)
 
     def area_for(self, destination: Destination) -> AreaEntry | None:
         country = (destination.country_code or "").upper()
@@ -183,10 +184,14 @@ class Catalogue:
         area = self.area_for(destination)
         if area is None:
             return []
+        return list(self._quotes_in(area.code, weight_kg))
+
+    def _area_quotes(self, area_code: str, weight_kg: Decimal) -> tuple[RateQuote, ...]:
+        """The quotes of one area for one weight (memoised per catalogue: orders repeat both)."""
         quotes = []
-        for carrier_code in self.carriers_serving(area.code):
+        for carrier_code in self.carriers_serving(area_code):
             chosen: dict[str, FeeBand] = {}
-            for band in self.bands(area.code, carrier_code):
+            for band in self.bands(area_code, carrier_code):
                 covers = band.basis == "order" or (band.max_kg is not None and weight_kg <= band.max_kg)
                 if covers and band.service not in chosen:
                     chosen[band.service] = band
@@ -196,13 +201,13 @@ class Catalogue:
                     RateQuote(
                         carrier_code=carrier_code,
                         service_code=band.service,
-                        area_code=area.code,
+                        area_code=area_code,
                         price=Money(band.min_price, currency),
                         transit_days=band.transit_days,
                         max_price=Money(band.max_price, currency),
                     )
                 )
-        return quotes
+        return tuple(quotes)
 
     def registered_carriers(self) -> list[Carrier]:
         return [

@@ -31,7 +31,7 @@ from core.api import (
     hookimpl,
 )
 from plugins.bigbuy_mip import pricing
-from plugins.bigbuy_mip.catalogue import get_catalogue
+from plugins.bigbuy_mip.catalogue import Catalogue, get_catalogue
 from plugins.bigbuy_mip.models import CarrierStrategy
 from plugins.bigbuy_mip.options import set_strategy, strategies
 
@@ -46,13 +46,26 @@ def channelhub_carriers() -> Iterator[Carrier]:
 STRATEGY = "bigbuy_mip.carrier_strategy"
 """The key of an integration's carrier strategy in the carrier hooks' ``CarrierContext``."""
 
+CATALOGUE = "bigbuy_mip.catalogue"
+"""The key of the catalogue read for a selection batch: one file check per batch, not two per order."""
+
 
 @hookimpl
 def channelhub_carrier_options(
     session: Session, integration_ids: Sequence[int]
 ) -> dict[int, dict[str, object]]:
-    """Each integration's carrier strategy, for a whole selection batch in one query."""
-    return {i: {STRATEGY: strategy} for i, strategy in strategies(session, integration_ids).items()}
+    """Each integration's carrier strategy (one query) and the catalogue, for a whole selection batch."""
+    catalogue = get_catalogue()
+    stored = strategies(session, integration_ids)
+    return {
+        i: {CATALOGUE: catalogue, **({STRATEGY: stored[i]} if i in stored else {})} for i in integration_ids
+    }
+
+
+def _catalogue(context: CarrierContext, integration_id: int) -> Catalogue:
+    """The batch's catalogue from the context; read now when called outside a batch."""
+    found = context.option(integration_id, CATALOGUE)
+    return found if isinstance(found, Catalogue) else get_catalogue()
 
 
 @hookimpl
@@ -61,8 +74,8 @@ def channelhub_carrier_area(carrier_code: str, destination: Destination) -> str 
 
 
 @hookimpl
-def channelhub_quote_rates(request: RateRequest) -> list[RateQuote]:
-    return get_catalogue().quotes(request.destination, request.weight_kg)
+def channelhub_quote_rates(request: RateRequest, context: CarrierContext) -> list[RateQuote]:
+    return _catalogue(context, request.integration_id).quotes(request.destination, request.weight_kg)
 
 
 def choose(candidates: Sequence[RateQuote], strategy: CarrierStrategy) -> RateQuote:
@@ -76,7 +89,8 @@ def choose(candidates: Sequence[RateQuote], strategy: CarrierStrategy) -> RateQu
 def channelhub_select_carrier(
     request: RateRequest, candidates: Sequence[RateQuote], context: CarrierContext
 ) -> CarrierDecision | None:
-    ours = [q for q in candidates if q.carrier_code in get_catalogue().carriers]
+    carriers = _catalogue(context, request.integration_id).carriers
+    ours = [q for q in candidates if q.carrier_code in carriers]
     if not ours:
         return None
     stored = context.option(request.integration_id, STRATEGY)

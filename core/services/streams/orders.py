@@ -81,7 +81,7 @@ def _orders(runner: Runner, connector: ChannelConnector, after_orders: AfterOrde
         if len(pending) >= ORDER_BATCH or not pages.ready():
             flush(last_cursor)  # the batch is big enough, or the channel is slower than we write
         else:
-            runner.keeper.beat()  # at least one renewal per page, whatever the clock says
+            runner.keeper.beat_if_due()  # renewed between pages too, should the clock thread lag
     if pending or failures or last_cursor != saved:
         flush(last_cursor)
 
