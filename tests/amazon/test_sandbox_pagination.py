@@ -99,3 +99,36 @@ def test_the_window_end_the_first_page_reported_may_be_sent_back(api: httpx.Clie
     assert api.get(PATH, params=later).status_code == 200
     later["lastUpdatedBefore"] = "2020-01-01T00:00:00Z"
     assert "other parameter values" in refusal(api.get(PATH, params=later))
+
+
+@pytest.mark.parametrize(
+    ("after", "key"), [("createdAfter", "createdTime"), ("lastUpdatedAfter", "lastUpdatedTime")]
+)
+def test_pages_of_several_marketplaces_hold_exactly_theirs_in_time_order(
+    sb: RunningSandbox, api: httpx.Client, after: str, key: str
+) -> None:
+    """The store scans each asked-for marketplace's own index and merges them: every order of
+    those marketplaces once, none of another, in the index's order across page boundaries."""
+    wanted = {"A1F83G8C2ARO7P", "A1PA6795UKMFR9"}  # UK, DE
+    params = {
+        after: "2000-01-01T00:00:00Z",
+        "maxResultsPerPage": "3",
+        "marketplaceIds": ",".join(sorted(wanted)),
+    }
+    seen: list[dict[str, object]] = []
+    body = api.get(PATH, params=params).json()
+    while True:
+        seen.extend(body["orders"])
+        token = (body.get("pagination") or {}).get("nextToken")
+        if not token:
+            break
+        bound = {"createdAfter": "createdBefore", "lastUpdatedAfter": "lastUpdatedBefore"}[after]
+        body = api.get(PATH, params={**params, bound: body[bound], "paginationToken": token}).json()
+    expected = {
+        o.spec.order_id for o in sb.state.orders.by_id.values() if o.spec.marketplace.marketplace_id in wanted
+    }
+    ids = [str(o["orderId"]) for o in seen]
+    assert len(ids) == len(set(ids)) and set(ids) == expected and len(expected) > 6
+    assert {o["salesChannel"]["marketplaceId"] for o in seen} == wanted  # type: ignore[index]
+    keys = [(str(o[key]), str(o["orderId"])) for o in seen]
+    assert keys == sorted(keys)

@@ -31,6 +31,7 @@ from core.dto import (
 )
 from core.plugins import PluginManager
 from core.services import carrier_selection, sync
+from plugins.bigbuy_mip import plugin as bigbuy_plugin
 from plugins.bigbuy_mip.catalogue import get_catalogue
 from plugins.bigbuy_mip.models import CarrierStrategy
 from plugins.bigbuy_mip.options import set_strategy
@@ -72,7 +73,11 @@ def counted() -> Iterator[dict[str, Any]]:
 
 
 def test_selection_for_10000_imported_orders_makes_at_most_50_queries(
-    session: Session, plugins_with_fake: PluginManager, integration: Integration, counted: dict[str, Any]
+    session: Session,
+    plugins_with_fake: PluginManager,
+    integration: Integration,
+    counted: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     CHANNEL.reset()
     CHANNEL.page_size = 100
@@ -82,6 +87,13 @@ def test_selection_for_10000_imported_orders_makes_at_most_50_queries(
     set_strategy(session, integration.id, CarrierStrategy.FASTEST)
     session.commit()
     plugins = plugins_with_fake
+    reads = [0]  # the catalogue file is checked once per batch (through the context), not per order
+
+    def read_catalogue() -> Any:
+        reads[0] += counted["on"]
+        return get_catalogue()
+
+    monkeypatch.setattr(bigbuy_plugin, "get_catalogue", read_catalogue)
 
     def choose(selection_session: Session, ids: list[int]) -> None:
         counted["on"] = True
@@ -94,6 +106,7 @@ def test_selection_for_10000_imported_orders_makes_at_most_50_queries(
 
     assert run.counts["created"] == ORDERS
     assert counted["count"] <= 50, f"{counted['count']} queries to choose carriers for {ORDERS} orders"
+    assert 1 <= reads[0] <= ORDERS // 1_000, f"the catalogue was read {reads[0]} times for {ORDERS} orders"
     with_carrier = session.scalar(select(func.count()).where(Order.carrier_code.is_not(None)))
     assert with_carrier == ORDERS
     assert session.scalar(select(func.count()).where(Order.status != OrderStatus.AWAITING_SHIPMENT)) == 0

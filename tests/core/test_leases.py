@@ -21,7 +21,7 @@ from core.db.base import utcnow
 from core.db.models import Integration, IntegrationStatus, JobRun, JobStatus, Order, SyncCursor
 from core.dto import ChannelOrderStatus
 from core.plugins import PluginManager
-from core.services import job_runs, scheduler, sync
+from core.services import job_runs, scheduler, stream_lock, sync
 from core.services.streams import orders as orders_stream
 from core.settings import get_settings
 from tests.core.test_sync import channel_order, count, run, world
@@ -242,3 +242,33 @@ def test_orders_that_become_shippable_later_get_a_carrier(session: Session, worl
         select(func.count()).where(Order.carrier_code.is_(None), Order.review_reason.is_(None))
     )
     assert unassigned == 0
+
+
+def test_a_runner_renews_between_pages_only_when_the_clock_is_due(
+    session: Session, world: tuple[sessionmaker[Session], PluginManager, int]
+) -> None:
+    """``beat_if_due`` after every page: no transaction while renewals are on time (at full
+    speed that was ten commits per thousand orders), a renewal as soon as one is due."""
+    sessions, _, integration_id = world
+    lease = timedelta(seconds=0.6)  # the clock's renewal is due every lease/3
+    assert stream_lock.claim(session, integration_id, "orders", "me", lease)
+
+    def locked_until() -> object:
+        with sessions() as fresh:
+            return fresh.scalar(
+                select(SyncCursor.locked_until).where(SyncCursor.integration_id == integration_id)
+            )
+
+    keeper = stream_lock.LeaseKeeper(
+        sessions, integration_id, "orders", "me", lease=lease
+    )  # clock not started
+    claimed = locked_until()
+    for _ in range(20):
+        keeper.beat_if_due()  # pages far faster than the heartbeat
+    assert locked_until() == claimed
+    time.sleep(lease.total_seconds() / 3 + 0.05)
+    keeper.beat_if_due()
+    renewed = locked_until()
+    assert renewed > claimed  # type: ignore[operator]
+    keeper.beat_if_due()
+    assert locked_until() == renewed

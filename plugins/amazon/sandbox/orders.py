@@ -189,7 +189,6 @@ async def search_orders(request: Request, call: Call) -> Response:
             return fresh
         query = fresh
     store = call.state.orders
-    index = store.by_created if query["i"] == "c" else store.by_updated
     start = (query["a"], "") if query["p"] is None else tuple(query["p"])
     statuses, fulfilled_by, marketplaces = set(query["s"]), set(query["f"]), set(query["m"])
     views = _views(call, request.url.path, included)
@@ -197,7 +196,8 @@ async def search_orders(request: Request, call: Call) -> Response:
     page: list[str] = []
     last: tuple[float, str] | None = None
     more = False
-    for order in store.scan(index, start, query["p"] is None, query["b"]):
+    by = "created" if query["i"] == "c" else "updated"
+    for order in store.scan(by, start, query["p"] is None, query["b"], marketplaces):
         spec = order.spec
         if (
             (statuses and spec.status not in statuses)

@@ -79,13 +79,16 @@ class Confirmation:
 
 
 class OrderStore:
-    """Orders by id plus two sorted indexes, by created time and by last-updated time, so a
-    page is a bisect and a short scan."""
+    """Orders by id plus sorted indexes by created time and by last-updated time, each kept
+    for all orders and per marketplace, so a page is a bisect and a short scan of the
+    marketplaces asked for (as Amazon's own store is partitioned), not of every order."""
 
     def __init__(self) -> None:
         self.by_id: dict[str, StoredOrder] = {}
         self.by_created: list[Key] = []
         self.by_updated: list[Key] = []
+        self._created_in: dict[str, list[Key]] = {}
+        self._updated_in: dict[str, list[Key]] = {}
 
     def __len__(self) -> int:
         return len(self.by_id)
@@ -95,30 +98,59 @@ class OrderStore:
             self.by_id[spec.order_id] = StoredOrder(spec, render(spec))
         self.by_created = sorted((s.created.timestamp(), s.order_id) for s in specs)
         self.by_updated = sorted((s.last_updated.timestamp(), s.order_id) for s in specs)
+        self._created_in, self._updated_in = {}, {}
+        for index, by_market in ((self.by_created, self._created_in), (self.by_updated, self._updated_in)):
+            for key in index:  # already sorted: each marketplace's list comes out sorted too
+                by_market.setdefault(self._market(key[1]), []).append(key)
+
+    def _market(self, order_id: str) -> str:
+        return self.by_id[order_id].spec.marketplace.marketplace_id
 
     def add(self, spec: OrderSpec) -> None:
         self.by_id[spec.order_id] = StoredOrder(spec)
-        bisect.insort(self.by_created, (spec.created.timestamp(), spec.order_id))
-        bisect.insort(self.by_updated, (spec.last_updated.timestamp(), spec.order_id))
+        market = spec.marketplace.marketplace_id
+        for key, index, by_market in (
+            ((spec.created.timestamp(), spec.order_id), self.by_created, self._created_in),
+            ((spec.last_updated.timestamp(), spec.order_id), self.by_updated, self._updated_in),
+        ):
+            bisect.insort(index, key)
+            bisect.insort(by_market.setdefault(market, []), key)
 
     def updated(self, spec: OrderSpec, previous_update: datetime) -> None:
-        """Move changed ``spec`` in the last-updated index; it is re-rendered on its next read."""
+        """Move changed ``spec`` in the last-updated indexes; it is re-rendered on its next read."""
         old = (previous_update.timestamp(), spec.order_id)
-        i = bisect.bisect_left(self.by_updated, old)
-        if i < len(self.by_updated) and self.by_updated[i] == old:
-            del self.by_updated[i]
-        bisect.insort(self.by_updated, (spec.last_updated.timestamp(), spec.order_id))
+        new = (spec.last_updated.timestamp(), spec.order_id)
+        for index in (self.by_updated, self._updated_in.setdefault(spec.marketplace.marketplace_id, [])):
+            i = bisect.bisect_left(index, old)
+            if i < len(index) and index[i] == old:
+                del index[i]
+            bisect.insort(index, new)
         self.by_id[spec.order_id] = StoredOrder(spec)
 
-    def scan(self, index: list[Key], start: Key, inclusive: bool, until: float) -> Iterator[StoredOrder]:
-        """Orders in ``index`` from ``start`` (excluded unless ``inclusive``) up to ``until``."""
-        pos = (bisect.bisect_left if inclusive else bisect.bisect_right)(index, start)
+    def scan(
+        self, by: str, start: Key, inclusive: bool, until: float, marketplaces: set[str] | None = None
+    ) -> Iterator[StoredOrder]:
+        """Orders by ``by`` ("created" or "updated") from ``start`` (excluded unless
+        ``inclusive``) up to ``until``, of the given marketplaces (None: all), in index order."""
+        if marketplaces:
+            by_market = self._created_in if by == "created" else self._updated_in
+            parts = [self._slice(by_market.get(m, []), start, inclusive, until) for m in sorted(marketplaces)]
+            keys: Iterator[Key] = parts[0] if len(parts) == 1 else heapq.merge(*parts)
+        else:
+            index = self.by_created if by == "created" else self.by_updated
+            keys = self._slice(index, start, inclusive, until)
         by_id = self.by_id
-        for i in range(pos, len(index)):
-            ts, order_id = index[i]
-            if ts > until:
-                return
+        for _, order_id in keys:
             yield by_id[order_id]
+
+    @staticmethod
+    def _slice(index: list[Key], start: Key, inclusive: bool, until: float) -> Iterator[Key]:
+        pos = (bisect.bisect_left if inclusive else bisect.bisect_right)(index, start)
+        for i in range(pos, len(index)):
+            key = index[i]
+            if key[0] > until:
+                return
+            yield key
 
 
 @dataclass
