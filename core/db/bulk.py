@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, func, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 Processor = Callable[[Any], Any] | None
 
@@ -120,9 +121,11 @@ def update_rows(
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
     fixed: Mapping[str, Any] | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> None:
     """``UPDATE table SET columns = row values (and the ``fixed`` ones) WHERE key = row[0]``
-    for every row (``(key, *columns)`` tuples), in the session's transaction.
+    (and every ``where`` condition) for every row (``(key, *columns)`` tuples), in the
+    session's transaction.
 
     PostgreSQL: ONE statement whatever the number of rows, each column sent as one array and
     joined back with ``unnest``. Elsewhere: one executemany.
@@ -138,14 +141,14 @@ def update_rows(
         source = func.unnest(*arrays).table_valued(*names, name="u").render_derived()
         statement = (
             update(table)
-            .where(table.c[key] == source.c[key])
+            .where(table.c[key] == source.c[key], *where)
             .values({**{name: source.c[name] for name in columns}, **(fixed or {})})
         )
         session.execute(statement)
         return
     statement = (
         update(table)
-        .where(table.c[key] == bindparam(f"u_{key}"))
+        .where(table.c[key] == bindparam(f"u_{key}"), *where)
         .values({**{name: bindparam(f"u_{name}") for name in columns}, **(fixed or {})})
     )
     session.execute(statement, [{f"u_{name}": row[i] for i, name in enumerate(names)} for row in rows])

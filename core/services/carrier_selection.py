@@ -5,24 +5,27 @@ them is chosen through ``PluginManager.select_carrier``. Quotes for a carrier th
 in the order's area (core's ``carrier_settings``; no row means enabled) are dropped before the
 choice, and are named in the review reason as the carriers that could serve if enabled.
 
-The sync engine calls :func:`select_carriers` after each order import. It is idempotent: an
-order that already has a carrier, is shipped, cancelled, on hold or awaiting payment is left
-alone, so calling it twice changes nothing. An order in Pending review is tried again (that is
-how re-enabling a carrier releases it). The queries do not depend on the number of orders:
-orders, items and weights come in one read, per-integration options once per call (in a
-:class:`core.dto.CarrierContext` handed to the hooks, which never query), and the decisions
-go out in one write per outcome; each order costs one quote/select hook call, in memory.
+The sync engine calls :func:`select_for_new` after each order import, with the orders as the
+import wrote them (no read-back: one query for the products' weights); commands and the sweep
+call :func:`select_carriers` with order ids. Both are idempotent: an order that already has a
+carrier, is shipped, cancelled, on hold or awaiting payment is left alone (the write itself
+checks, so an order someone changed meanwhile is not overwritten), and calling them twice
+changes nothing. An order in Pending review is tried again (that is how re-enabling a carrier
+releases it). The queries do not depend on the number of orders: orders, items and weights
+come in one read, per-integration options once per call (in a :class:`core.dto.CarrierContext`
+handed to the hooks, which never query), and the decisions go out in one write per outcome;
+each order costs one quote/select hook call, in memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import Table, and_, func, select
+from sqlalchemy import Table, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from core.db import bulk
@@ -30,6 +33,7 @@ from core.db.members import member_of
 from core.db.models import CarrierSetting, Order, OrderItem, OrderStatus, Product
 from core.dto import CarrierContext, CarrierDecision, Destination, Fulfilment, Money, RateQuote, RateRequest
 from core.plugins import PluginManager
+from core.services.order_import import NewOrder
 
 DEFAULT_ITEM_WEIGHT_KG = Decimal("1.0")
 """Weight assumed for one unit of a product whose weight is unknown (or not in the hub).
@@ -54,7 +58,7 @@ class SelectionSummary:
 
 
 @dataclass(slots=True)
-class _Candidate:
+class Candidate:
     """One order needing a carrier, with its total weight: what the hooks are asked about."""
 
     id: int
@@ -76,7 +80,7 @@ def _address_problem(country: str) -> str | None:
     return None
 
 
-def _candidates(session: Session, ids: list[int]) -> dict[int, _Candidate]:
+def _candidates(session: Session, ids: list[int]) -> dict[int, Candidate]:
     """Orders among ``ids`` that need a carrier, weighed, in ONE query (orders, items, weights).
 
     A unit's weight is its product's (by id, or by SKU for an item not linked to a product),
@@ -106,14 +110,43 @@ def _candidates(session: Session, ids: list[int]) -> dict[int, _Candidate]:
             Order.carrier_code.is_(None),
         )
     )
-    found: dict[int, _Candidate] = {}
+    found: dict[int, Candidate] = {}
     for oid, integration_id, country, postal, state, total, currency, ship_by, quantity, weight in rows:
         order = found.get(oid)
         if order is None:
             money = Money(total, currency) if total is not None else None
-            order = found[oid] = _Candidate(oid, integration_id, country or "", postal, state, money, ship_by)
+            order = found[oid] = Candidate(oid, integration_id, country or "", postal, state, money, ship_by)
         if quantity is not None:
             order.weight_kg += quantity * (weight if weight is not None else DEFAULT_ITEM_WEIGHT_KG)
+    return found
+
+
+def _weighed_new(session: Session, orders: Sequence[NewOrder]) -> dict[int, Candidate]:
+    """The just-imported orders that need a carrier, weighed with ONE query (their products' weights)."""
+    selectable = [
+        o for o in orders if o.row["status"] in SELECTABLE and o.row["fulfilment"] is Fulfilment.MFN
+    ]
+    product_ids = {i["product_id"] for o in selectable for i in o.items if i["product_id"] is not None}
+    weights: dict[int, Decimal] = {}
+    if product_ids:
+        query = select(Product.id, Product.weight_kg).where(member_of(Product.id, product_ids))
+        weights = {pid: weight for pid, weight in session.execute(query) if weight is not None}
+    found: dict[int, Candidate] = {}
+    for new in selectable:
+        row = new.row
+        total = Money(row["total"], row["currency"]) if row["total"] is not None else None
+        order = Candidate(
+            new.id,
+            row["integration_id"],
+            row["ship_country"] or "",
+            row["ship_postal_code"],
+            row["ship_state"],
+            total,
+            row["ship_by"],
+        )
+        for item in new.items:
+            order.weight_kg += item["quantity"] * weights.get(item["product_id"], DEFAULT_ITEM_WEIGHT_KG)
+        found[new.id] = order
     return found
 
 
@@ -161,6 +194,11 @@ def _write(session: Session, summary: SelectionSummary, decisions: dict[int, Car
         if isinstance(d, CarrierDecision)
     ]
     pending = [(oid, d) for oid, d in decisions.items() if isinstance(d, str)]
+    still_open = [  # what made the order a candidate: someone may have changed it since
+        ORDERS.c.fulfilment == Fulfilment.MFN,
+        or_(*(ORDERS.c.status == status for status in SELECTABLE)),  # not IN: it runs as an executemany too
+        ORDERS.c.carrier_code.is_(None),
+    ]
     bulk.update_rows(
         session,
         ORDERS,
@@ -168,6 +206,7 @@ def _write(session: Session, summary: SelectionSummary, decisions: dict[int, Car
         ["carrier_code", "service_code"],
         assigned,
         fixed={"review_reason": None, "status": OrderStatus.AWAITING_SHIPMENT},
+        where=still_open,
     )
     bulk.update_rows(
         session,
@@ -176,6 +215,7 @@ def _write(session: Session, summary: SelectionSummary, decisions: dict[int, Car
         ["review_reason"],
         pending,
         fixed={"status": OrderStatus.PENDING_REVIEW, "carrier_code": None, "service_code": None},
+        where=still_open,
     )
     for oid, decision in decisions.items():
         if isinstance(decision, CarrierDecision):
@@ -208,26 +248,53 @@ def select_carriers(session: Session, plugins: PluginManager, order_ids: Iterabl
         chunk = ids[start : start + CHUNK]
         orders = _candidates(session, chunk)
         summary.skipped.extend(i for i in chunk if i not in orders)
-        if not orders:
-            continue
-        integration_ids = {o.integration_id for o in orders.values()}
-        if context is None or not integration_ids <= context.options.keys():
-            context = load_context(session, plugins, integration_ids)
-        decisions: dict[int, CarrierDecision | str] = {}
-        for order in orders.values():
-            problem = _address_problem(order.country)
-            if problem is not None:
-                decisions[order.id] = problem
-                continue
-            request = RateRequest(
-                order_id=order.id,
-                integration_id=order.integration_id,
-                destination=Destination(order.country.upper(), order.postal_code, order.state),
-                weight_kg=order.weight_kg,
-                order_total=order.total,
-                ship_by=order.ship_by,
-            )
-            decisions[order.id] = _decide(plugins, request, context)
-        _write(session, summary, decisions)
-        _expire_loaded(session, set(decisions))
+        context = _decide_all(session, plugins, orders, summary, context)
     return summary
+
+
+def select_for_new(session: Session, plugins: PluginManager, orders: Sequence[NewOrder]) -> SelectionSummary:
+    """:func:`select_carriers` for orders an import just created, from the rows it wrote.
+
+    The same decisions as reading the orders back, without that read: the products' weights
+    are the one query before the hooks run.
+    """
+    summary = SelectionSummary()
+    if not orders:
+        return summary
+    candidates = _weighed_new(session, orders)
+    summary.skipped.extend(o.id for o in orders if o.id not in candidates)
+    _decide_all(session, plugins, candidates, summary, None)
+    return summary
+
+
+def _decide_all(
+    session: Session,
+    plugins: PluginManager,
+    orders: Mapping[int, Candidate],
+    summary: SelectionSummary,
+    context: CarrierContext | None,
+) -> CarrierContext | None:
+    """Decide and write these orders' carriers; returns the context, reusable for the next round."""
+    if not orders:
+        return context
+    integration_ids = {o.integration_id for o in orders.values()}
+    if context is None or not integration_ids <= context.options.keys():
+        context = load_context(session, plugins, integration_ids)
+    decisions: dict[int, CarrierDecision | str] = {}
+    for order in orders.values():
+        problem = _address_problem(order.country)
+        if problem is not None:
+            decisions[order.id] = problem
+            continue
+        request = RateRequest(
+            order_id=order.id,
+            integration_id=order.integration_id,
+            destination=Destination(order.country.upper(), order.postal_code, order.state),
+            weight_kg=order.weight_kg,
+            order_total=order.total,
+            ship_by=order.ship_by,
+        )
+        decisions[order.id] = _decide(plugins, request, context)
+    _write(session, summary, decisions)
+    _expire_loaded(session, set(decisions))
+    return context

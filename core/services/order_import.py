@@ -46,15 +46,28 @@ _NEW_STATUS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    """An MFN order this batch created, still to ship: its id and its rows as written.
+
+    Carrier selection works from these (it does not read back what the import just wrote);
+    each item row carries its ``product_id``.
+    """
+
+    id: int
+    row: dict[str, Any]
+    items: list[dict[str, Any]]
+
+
 @dataclass
 class ImportResult:
-    """What one batch did; ``new_unshipped`` are ids waiting for carrier selection."""
+    """What one batch did; ``new_unshipped`` are the orders waiting for carrier selection."""
 
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     failures: list[RecordFailure] = field(default_factory=list)
-    new_unshipped: list[int] = field(default_factory=list)
+    new_unshipped: list[NewOrder] = field(default_factory=list)
 
 
 def hub_status(order: ChannelOrder) -> OrderStatus:
@@ -211,19 +224,23 @@ def upsert_prepared(session: Session, integration_id: int, orders: Sequence[Prep
         skus = {item["sku"] for key in inserted for item in valid[key][2]}
         titles = {item["sku"]: item["title"] for key in inserted for item in valid[key][2]}
         ids = product_ids_for(session, skus, titles)
-        items = [
-            {**item, "order_id": order_id, "product_id": ids.get(item["sku"])}
+        items_of = {
+            order_id: [
+                {**item, "order_id": order_id, "product_id": ids.get(item["sku"])} for item in valid[key][2]
+            ]
             for key, order_id in inserted.items()
-            for item in valid[key][2]
-        ]
+        }
+        items = [item for rows in items_of.values() for item in rows]
         if items:
             columns = list(items[0])
             bulk.insert_rows(session, ORDER_ITEMS, columns, ([i[c] for c in columns] for i in items))
         for key, order_id in inserted.items():
-            status = valid[key][1]["status"]
-            if status in UNSHIPPED and valid[key][0].fulfilment is Fulfilment.MFN:
-                result.new_unshipped.append(order_id)
-                touched_products.update(ids[i["sku"]] for i in valid[key][2] if i["sku"] in ids)
+            order, mapped, _ = valid[key]
+            if mapped["status"] in UNSHIPPED and order.fulfilment is Fulfilment.MFN:
+                result.new_unshipped.append(NewOrder(order_id, mapped, items_of[order_id]))
+                touched_products.update(
+                    i["product_id"] for i in items_of[order_id] if i["product_id"] is not None
+                )
         result.created = len(inserted)
 
     known = [key for key in valid if key not in inserted]

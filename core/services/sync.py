@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from functools import partial
 
@@ -40,8 +40,9 @@ from core.services import (
     stream_lock,
     streams,
 )
+from core.services.order_import import NewOrder
 from core.services.stream_lock import LeaseKeeper, LockLost
-from core.services.streams.runner import Progress, Runner, StreamRun
+from core.services.streams.runner import AfterOrders, Progress, Runner, StreamRun
 from core.services.streams.runner import describe_counts as describe_counts
 from core.timing import STREAM_MINUTES, get_timing
 
@@ -75,11 +76,11 @@ def run_stream(
     stream: str,
     *,
     progress: Progress | None = None,
-    after_orders: Callable[[Session, list[int]], None] | None = None,
+    after_orders: AfterOrders | None = None,
 ) -> StreamRun:
     """Run one stream of one integration now, unless another runner holds it.
 
-    ``after_orders`` is called with each committed batch's new unshipped order ids; by default
+    ``after_orders`` is called with each committed batch's new unshipped orders; by default
     it gives them carriers (or Pending review) when a carrier plugin is installed. Auth failures
     move the integration to Error with the reason; the stream keeps its schedule, slower, and
     is never switched off.
@@ -140,8 +141,8 @@ def run_stream(
     return runner.run
 
 
-def _select_carriers(session: Session, order_ids: list[int], *, plugins: PluginManager) -> None:
-    carrier_selection.select_carriers(session, plugins, order_ids)
+def _select_carriers(session: Session, orders: list[NewOrder], *, plugins: PluginManager) -> None:
+    carrier_selection.select_for_new(session, plugins, orders)
 
 
 def _sweep_carriers(runner: Runner, plugins: PluginManager) -> None:

@@ -22,7 +22,7 @@ def test_two_batches_in_one_transaction_create_each_order_once(session: Session)
     assert session.scalar(select(func.count()).select_from(Order)) == 5
     assert session.scalar(select(func.count()).select_from(OrderItem)) == 5
     by_order = dict(session.execute(select(Order.channel_order_id, Order.id)).all())
-    assert sorted(first.new_unshipped + second.new_unshipped) == sorted(by_order.values())
+    assert sorted(o.id for o in first.new_unshipped + second.new_unshipped) == sorted(by_order.values())
 
 
 @pytest.mark.postgres

@@ -94,7 +94,7 @@ def test_no_personal_value_survives_anywhere(
     result = sync.run_stream(sessions, plugins, shop, "orders")
     assert result.counts["created"] == 1 and result.counts["errors"] == 3
 
-    def crash(session: Session, _ids: list[int]) -> None:  # a database error holding buyer data
+    def crash(session: Session, _new: object) -> None:  # a database error holding buyer data
         session.execute(insert(Product).values(sku=NAME, title=LINE1, stock_on_hand=-1))
 
     CHANNEL.orders.append(personal(4))
