@@ -126,7 +126,7 @@ def _weighed_new(session: Session, orders: Sequence[NewOrder]) -> dict[int, Cand
     selectable = [
         o for o in orders if o.row["status"] in SELECTABLE and o.row["fulfilment"] is Fulfilment.MFN
     ]
-    product_ids = {i["product_id"] for o in selectable for i in o.items if i["product_id"] is not None}
+    product_ids = {pid for o in selectable for pid, _ in o.lines if pid is not None}
     weights: dict[int, Decimal] = {}
     if product_ids:
         query = select(Product.id, Product.weight_kg).where(member_of(Product.id, product_ids))
@@ -144,8 +144,9 @@ def _weighed_new(session: Session, orders: Sequence[NewOrder]) -> dict[int, Cand
             total,
             row["ship_by"],
         )
-        for item in new.items:
-            order.weight_kg += item["quantity"] * weights.get(item["product_id"], DEFAULT_ITEM_WEIGHT_KG)
+        for product_id, quantity in new.lines:
+            weight = weights.get(product_id) if product_id is not None else None
+            order.weight_kg += quantity * (DEFAULT_ITEM_WEIGHT_KG if weight is None else weight)
         found[new.id] = order
     return found
 

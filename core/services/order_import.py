@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, select, text, update
@@ -48,15 +49,15 @@ _NEW_STATUS = {
 
 @dataclass(frozen=True, slots=True)
 class NewOrder:
-    """An MFN order this batch created, still to ship: its id and its rows as written.
+    """An MFN order this batch created, still to ship: its id, its row as written and its
+    lines as (product id, quantity).
 
-    Carrier selection works from these (it does not read back what the import just wrote);
-    each item row carries its ``product_id``.
+    Carrier selection works from these (it does not read back what the import just wrote).
     """
 
     id: int
     row: dict[str, Any]
-    items: list[dict[str, Any]]
+    lines: list[tuple[int | None, int]]
 
 
 @dataclass
@@ -212,35 +213,23 @@ def upsert_prepared(session: Session, integration_id: int, orders: Sequence[Prep
     A repeated channel order id keeps the last copy (the channel's newest).
     """
     result = ImportResult()
-    valid = {p.order.channel_order_id: (p.order, p.row, p.items) for p in orders}
+    valid = {p.order.channel_order_id: p for p in orders}
     if not valid:
         return result
 
-    now = utcnow()
-    stamped = [{**row, "imported_at": now, "updated_at": now} for _, row, _ in valid.values()]
-    inserted = _insert_new(session, stamped)
+    inserted = _insert_new(session, [p.row for p in valid.values()], utcnow())
     touched_products: set[int] = set()
     if inserted:
-        skus = {item["sku"] for key in inserted for item in valid[key][2]}
-        titles = {item["sku"]: item["title"] for key in inserted for item in valid[key][2]}
+        new = [(valid[key], order_id) for key, order_id in inserted.items()]
+        skus = {item["sku"] for p, _ in new for item in p.items}
+        titles = {item["sku"]: item["title"] for p, _ in new for item in p.items}
         ids = product_ids_for(session, skus, titles)
-        items_of = {
-            order_id: [
-                {**item, "order_id": order_id, "product_id": ids.get(item["sku"])} for item in valid[key][2]
-            ]
-            for key, order_id in inserted.items()
-        }
-        items = [item for rows in items_of.values() for item in rows]
-        if items:
-            columns = list(items[0])
-            bulk.insert_rows(session, ORDER_ITEMS, columns, ([i[c] for c in columns] for i in items))
-        for key, order_id in inserted.items():
-            order, mapped, _ = valid[key]
-            if mapped["status"] in UNSHIPPED and order.fulfilment is Fulfilment.MFN:
-                result.new_unshipped.append(NewOrder(order_id, mapped, items_of[order_id]))
-                touched_products.update(
-                    i["product_id"] for i in items_of[order_id] if i["product_id"] is not None
-                )
+        _insert_items(session, new, ids)
+        for p, order_id in new:
+            if p.row["status"] in UNSHIPPED and p.order.fulfilment is Fulfilment.MFN:
+                lines = [(ids.get(item["sku"]), item["quantity"]) for item in p.items]
+                result.new_unshipped.append(NewOrder(order_id, p.row, lines))
+                touched_products.update(pid for pid, _ in lines if pid is not None)
         result.created = len(inserted)
 
     known = [key for key in valid if key not in inserted]
@@ -263,7 +252,7 @@ def upsert_prepared(session: Session, integration_id: int, orders: Sequence[Prep
     )
     result.unchanged += len(known) - len(existing)  # cannot happen unless deleted meanwhile
     for key, row in existing.items():
-        changed = _apply_channel_change(session, row, valid[key][1], touched_products)
+        changed = _apply_channel_change(session, row, valid[key].row, touched_products)
         if changed:
             result.updated += 1
         else:
@@ -272,7 +261,21 @@ def upsert_prepared(session: Session, integration_id: int, orders: Sequence[Prep
     return result
 
 
-def _insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+def _insert_items(
+    session: Session, new: list[tuple[PreparedOrder, int]], product_ids: dict[str, int]
+) -> None:
+    """The item rows of the orders just created, with their order and product ids, in one COPY."""
+    first = next((p.items[0] for p, _ in new if p.items), None)
+    if first is None:
+        return
+    columns = [*first, "order_id", "product_id"]  # every item row comes from item_rows: same keys, same order
+    values = (
+        (*item.values(), order_id, product_ids.get(item["sku"])) for p, order_id in new for item in p.items
+    )
+    bulk.insert_rows(session, ORDER_ITEMS, columns, values)
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]], now: datetime) -> dict[str, int]:
     """Insert the orders not stored yet; ids of the ones this call created, by channel order id.
 
     One statement whatever the batch size, and no look-up before or after: the unique key
@@ -284,14 +287,15 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
     """
     if not rows:
         return {}
-    columns = list(rows[0])
+    columns = [*rows[0], "imported_at", "updated_at"]  # every row comes from order_row: same keys, same order
     if session.get_bind().dialect.name != "postgresql":
         statement = (
             dialect_insert(session, ORDERS)
             .on_conflict_do_nothing(index_elements=["integration_id", "channel_order_id"])
             .returning(ORDERS.c.channel_order_id, ORDERS.c.id)
         )
-        created: dict[str, int] = dict(session.execute(statement, rows).all())
+        stamped = [{**row, "imported_at": now, "updated_at": now} for row in rows]
+        created: dict[str, int] = dict(session.execute(statement, stamped).all())
         return created
     names = ", ".join(ORDERS.c[c].name for c in columns)
     session.execute(
@@ -300,7 +304,7 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
             f"AS SELECT * FROM {ORDERS.name} WITH NO DATA"
         )
     )
-    bulk.insert_rows(session, ORDERS, columns, ([row[c] for c in columns] for row in rows), into=STAGING)
+    bulk.insert_rows(session, ORDERS, columns, ((*row.values(), now, now) for row in rows), into=STAGING)
     moved = session.execute(
         text(
             f"INSERT INTO {ORDERS.name} ({names}) SELECT {names} FROM {STAGING} "  # noqa: S608

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -66,17 +68,25 @@ def claim(
 
 
 def renew(
-    session: Session, integration_id: int, stream: str, owner: str, lease: timedelta | None = None
+    session: Session,
+    integration_id: int,
+    stream: str,
+    owner: str,
+    lease: timedelta | None = None,
+    *,
+    also: Mapping[str, Any] | None = None,
 ) -> None:
     """Extend our lease inside the caller's transaction; raise :class:`LockLost` if it is gone.
 
     Called in the same transaction that saves a page and its cursor, so a runner whose lease
-    was taken over can never commit a page after the new owner started.
+    was taken over can never commit a page after the new owner started. ``also``: more
+    columns of the stream's row to set in the same statement (the cursor), only if the lease
+    is still ours.
     """
     result = session.execute(
         update(SyncCursor)
         .where(_key(integration_id, stream), SyncCursor.locked_by == owner)
-        .values(locked_until=utcnow() + (lease or default_lease()))
+        .values(locked_until=utcnow() + (lease or default_lease()), **(also or {}))
     )
     if not result.rowcount:  # type: ignore[attr-defined]
         raise LockLost(f"stream {stream} of integration {integration_id} was taken over by another runner")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.models import (
@@ -130,13 +130,8 @@ class Runner:
         whose stream was taken over raises :class:`LockLost` instead of committing.
         """
         self.keeper.check()
-        stream_lock.renew(session, self.integration.id, self.stream, self.owner, self.keeper.lease)
-        if save_cursor:
-            session.execute(
-                update(SyncCursor)
-                .where(SyncCursor.integration_id == self.integration.id, SyncCursor.stream == self.stream)
-                .values(cursor=cursor)
-            )
+        also = {"cursor": cursor} if save_cursor else None
+        stream_lock.renew(session, self.integration.id, self.stream, self.owner, self.keeper.lease, also=also)
         session.commit()
 
     def record_failures(
