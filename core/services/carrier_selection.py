@@ -5,16 +5,17 @@ them is chosen through ``PluginManager.select_carrier``. Quotes for a carrier th
 in the order's area (core's ``carrier_settings``; no row means enabled) are dropped before the
 choice, and are named in the review reason as the carriers that could serve if enabled.
 
-The sync engine calls :func:`select_for_new` after each order import, with the orders as the
-import wrote them (no read-back: one query for the products' weights); commands and the sweep
-call :func:`select_carriers` with order ids. Both are idempotent: an order that already has a
-carrier, is shipped, cancelled, on hold or awaiting payment is left alone (the write itself
-checks, so an order someone changed meanwhile is not overwritten), and calling them twice
-changes nothing. An order in Pending review is tried again (that is how re-enabling a carrier
-releases it). The queries do not depend on the number of orders: orders, items and weights
-come in one read, per-integration options once per call (in a :class:`core.dto.CarrierContext`
-handed to the hooks, which never query), and the decisions go out in one write per outcome;
-each order costs one quote/select hook call, in memory.
+The sync engine calls :func:`choose_for_import` inside each import batch, with the orders as
+the import is about to write them (no read-back: one query for the products' weights), so an
+order is committed with its decision; commands and the sweep call :func:`select_carriers`
+with order ids. Both are idempotent: an order that already has a carrier, is shipped,
+cancelled, on hold or awaiting payment is left alone (the write checks again, so an order
+someone changed meanwhile is not overwritten), and calling them twice changes nothing. An
+order in Pending review is tried again (that is how re-enabling a carrier releases it). The
+queries do not depend on the number of orders: orders, items and weights come in one read,
+per-integration options once per call (in a :class:`core.dto.CarrierContext` handed to the
+hooks, which never query), and the decisions go out in one write per outcome; each order
+costs one quote/select hook call, in memory.
 """
 
 from __future__ import annotations
@@ -23,15 +24,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, and_, func, or_, select
+from sqlalchemy import String, Table, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from core.db import bulk
 from core.db.members import member_of
 from core.db.models import CarrierSetting, Order, OrderItem, OrderStatus, Product
 from core.dto import CarrierContext, CarrierDecision, Destination, Fulfilment, Money, RateQuote, RateRequest
+from core.logs import describe_error, get_logger
 from core.plugins import PluginManager
 from core.services.order_import import NewOrder
 
@@ -43,7 +45,10 @@ band that covers it rather than an under-priced one.
 """
 
 SELECTABLE = (OrderStatus.AWAITING_SHIPMENT, OrderStatus.PENDING_REVIEW)
+CODE_LENGTH = cast(String, cast(Table, Order.__table__).c.carrier_code.type).length or 64
+"""The longest carrier or service code an order stores."""
 ORDERS = cast(Table, Order.__table__)
+log = get_logger(__name__)
 CHUNK = 5_000
 """Orders decided per round of queries: one import batch (1,000) fits in a single round."""
 
@@ -178,6 +183,11 @@ def _decide(plugins: PluginManager, request: RateRequest, context: CarrierContex
         (candidates if enabled else held_back).append(quote)
     decision = plugins.select_carrier(request, candidates, context) if candidates else None
     if decision is not None:
+        too_long = [
+            f for f in ("carrier_code", "service_code") if len(getattr(decision, f) or "") > CODE_LENGTH
+        ]
+        if too_long:  # a plugin bug; the order waits for a person instead of failing its batch
+            return f"the chosen carrier's {' and '.join(too_long)} is longer than {CODE_LENGTH} characters"
         return decision
     if held_back:
         names = sorted({f"{q.carrier_code} ({q.area_code})" for q in held_back})
@@ -253,34 +263,55 @@ def select_carriers(session: Session, plugins: PluginManager, order_ids: Iterabl
     return summary
 
 
-def select_for_new(session: Session, plugins: PluginManager, orders: Sequence[NewOrder]) -> SelectionSummary:
-    """:func:`select_carriers` for orders an import just created, from the rows it wrote.
+def choose_for_import(
+    session: Session, orders: list[NewOrder], *, plugins: PluginManager
+) -> dict[int, dict[str, Any]]:
+    """The import's carrier decisions for orders it is writing: per order id, the columns to set.
 
-    The same decisions as reading the orders back, without that read: the products' weights
-    are the one query before the hooks run.
+    Never raises: a failing carrier plugin must not cost the batch its orders. The choice runs
+    in a savepoint; if anything in it fails, the orders are written without a carrier and
+    the sweep after the stream (:mod:`core.services.carrier_sweep`) tries again, reporting
+    the error as the stream's.
     """
-    summary = SelectionSummary()
-    if not orders:
-        return summary
-    candidates = _weighed_new(session, orders)
-    summary.skipped.extend(o.id for o in orders if o.id not in candidates)
-    _decide_all(session, plugins, candidates, summary, None)
-    return summary
+    try:
+        with session.begin_nested():
+            candidates = _weighed_new(session, orders)
+            if not candidates:
+                return {}
+            context = load_context(session, plugins, {o.integration_id for o in candidates.values()})
+            return {
+                oid: _columns(decision) for oid, decision in _decisions(plugins, candidates, context).items()
+            }
+    except Exception as exc:
+        log.error(
+            "carrier selection failed; the orders are imported without a carrier, the sweep tries again",
+            orders=len(orders),
+            error=describe_error(exc),
+        )
+        return {}
 
 
-def _decide_all(
-    session: Session,
-    plugins: PluginManager,
-    orders: Mapping[int, Candidate],
-    summary: SelectionSummary,
-    context: CarrierContext | None,
-) -> CarrierContext | None:
-    """Decide and write these orders' carriers; returns the context, reusable for the next round."""
-    if not orders:
-        return context
-    integration_ids = {o.integration_id for o in orders.values()}
-    if context is None or not integration_ids <= context.options.keys():
-        context = load_context(session, plugins, integration_ids)
+def _columns(decision: CarrierDecision | str) -> dict[str, Any]:
+    """An order's columns for a decision: a carrier, or Pending review with the reason."""
+    if isinstance(decision, CarrierDecision):
+        return {
+            "status": OrderStatus.AWAITING_SHIPMENT,
+            "carrier_code": decision.carrier_code,
+            "service_code": decision.service_code,
+            "review_reason": None,
+        }
+    return {
+        "status": OrderStatus.PENDING_REVIEW,
+        "carrier_code": None,
+        "service_code": None,
+        "review_reason": decision,
+    }
+
+
+def _decisions(
+    plugins: PluginManager, orders: Mapping[int, Candidate], context: CarrierContext
+) -> dict[int, CarrierDecision | str]:
+    """Each order's carrier or review reason: one quote/select hook call each, in memory."""
     decisions: dict[int, CarrierDecision | str] = {}
     for order in orders.values():
         problem = _address_problem(order.country)
@@ -296,6 +327,23 @@ def _decide_all(
             ship_by=order.ship_by,
         )
         decisions[order.id] = _decide(plugins, request, context)
+    return decisions
+
+
+def _decide_all(
+    session: Session,
+    plugins: PluginManager,
+    orders: Mapping[int, Candidate],
+    summary: SelectionSummary,
+    context: CarrierContext | None,
+) -> CarrierContext | None:
+    """Decide and write these orders' carriers; returns the context, reusable for the next round."""
+    if not orders:
+        return context
+    integration_ids = {o.integration_id for o in orders.values()}
+    if context is None or not integration_ids <= context.options.keys():
+        context = load_context(session, plugins, integration_ids)
+    decisions = _decisions(plugins, orders, context)
     _write(session, summary, decisions)
     _expire_loaded(session, set(decisions))
     return context

@@ -13,7 +13,7 @@ never create a second copy of an order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -58,6 +58,12 @@ class NewOrder:
     id: int
     row: dict[str, Any]
     lines: list[tuple[int | None, int]]
+
+
+CarrierChooser = Callable[[Session, list[NewOrder]], Mapping[int, Mapping[str, Any]]]
+"""Decides carriers for new orders before their batch commits: per order id, the ``orders``
+columns to set (``status``, ``carrier_code``, ``service_code``, ``review_reason``); orders it
+leaves out stay as imported. Core's is :func:`core.services.carrier_selection.choose_for_import`."""
 
 
 @dataclass
@@ -122,6 +128,9 @@ def order_row(integration_id: int, order: ChannelOrder) -> dict[str, Any]:
         "ship_postal_code": address.postal_code if address else None,
         "ship_country": address.country_code if address else None,
         "ship_phone": address.phone if buyer and address else None,
+        "carrier_code": None,  # a carrier decision made before the write fills these
+        "service_code": None,
+        "review_reason": None,
     }
 
 
@@ -189,7 +198,12 @@ def prepare(integration_id: int, order: ChannelOrder) -> PreparedOrder:
     return PreparedOrder(order, order_row(integration_id, order), item_rows(order))
 
 
-def upsert_orders(session: Session, integration_id: int, orders: Sequence[ChannelOrder]) -> ImportResult:
+def upsert_orders(
+    session: Session,
+    integration_id: int,
+    orders: Sequence[ChannelOrder],
+    choose: CarrierChooser | None = None,
+) -> ImportResult:
     """Insert new orders (with items) and apply channel status changes to known ones.
 
     Runs inside the caller's transaction; the caller commits the batch and its cursor
@@ -202,101 +216,184 @@ def upsert_orders(session: Session, integration_id: int, orders: Sequence[Channe
             prepared.append(prepare(integration_id, order))
         except InputError as exc:
             failures.append(RecordFailure(order.channel_order_id or "<no id>", str(exc)))
-    result = upsert_prepared(session, integration_id, prepared)
+    result = upsert_prepared(session, integration_id, prepared, choose)
     result.failures[:0] = failures
     return result
 
 
-def upsert_prepared(session: Session, integration_id: int, orders: Sequence[PreparedOrder]) -> ImportResult:
+def upsert_prepared(
+    session: Session,
+    integration_id: int,
+    orders: Sequence[PreparedOrder],
+    choose: CarrierChooser | None = None,
+) -> ImportResult:
     """:func:`upsert_orders` for orders already mapped (and validated) by :func:`prepare`.
 
-    A repeated channel order id keeps the last copy (the channel's newest).
+    ``choose`` decides the carriers of the new unshipped MFN orders inside this transaction,
+    so an order is never committed without its decision (on PostgreSQL before the rows are
+    written, so they are written once, decision included). A repeated channel order id keeps
+    the last copy (the channel's newest).
     """
     result = ImportResult()
     valid = {p.order.channel_order_id: p for p in orders}
     if not valid:
         return result
-
-    inserted = _insert_new(session, [p.row for p in valid.values()], utcnow())
-    touched_products: set[int] = set()
-    if inserted:
-        new = [(valid[key], order_id) for key, order_id in inserted.items()]
-        skus = {item["sku"] for p, _ in new for item in p.items}
-        titles = {item["sku"]: item["title"] for p, _ in new for item in p.items}
-        ids = product_ids_for(session, skus, titles)
-        _insert_items(session, new, ids)
-        for p, order_id in new:
-            if p.row["status"] in UNSHIPPED and p.order.fulfilment is Fulfilment.MFN:
-                lines = [(ids.get(item["sku"]), item["quantity"]) for item in p.items]
-                result.new_unshipped.append(NewOrder(order_id, p.row, lines))
-                touched_products.update(pid for pid, _ in lines if pid is not None)
-        result.created = len(inserted)
-
-    known = [key for key in valid if key not in inserted]
-    existing = (
-        {
-            row.channel_order_id: row
-            for row in session.execute(
-                select(
-                    Order.id,
-                    Order.channel_order_id,
-                    Order.status,
-                    Order.channel_status,
-                    Order.channel_updated_at,
-                    Order.ship_by,
-                ).where(Order.integration_id == integration_id, member_of(Order.channel_order_id, known))
-            )
-        }
-        if known
-        else {}
-    )
-    result.unchanged += len(known) - len(existing)  # cannot happen unless deleted meanwhile
-    for key, row in existing.items():
-        changed = _apply_channel_change(session, row, valid[key].row, touched_products)
-        if changed:
+    touched: set[int] = set()
+    known = _stored(session, integration_id, list(valid))
+    fresh = [p for key, p in valid.items() if key not in known]
+    if fresh:
+        inserted = _create(session, fresh, choose, result, touched)
+        raced = [p.order.channel_order_id for p in fresh if p.order.channel_order_id not in inserted]
+        if raced:  # another import stored them since we looked: theirs are the copies to bring in line
+            known.update(_stored(session, integration_id, raced))
+            result.unchanged += len(raced) - len(set(raced) & known.keys())  # deleted meanwhile
+    for key, row in known.items():
+        if _apply_channel_change(session, row, valid[key].row, touched):
             result.updated += 1
         else:
             result.unchanged += 1
-    enqueue_quantities(session, touched_products)
+    enqueue_quantities(session, touched)
     return result
 
 
+def _stored(session: Session, integration_id: int, keys: list[str]) -> dict[str, Any]:
+    """The stored orders among these channel order ids, with what a channel change compares."""
+    rows = session.execute(
+        select(
+            Order.id,
+            Order.channel_order_id,
+            Order.status,
+            Order.channel_status,
+            Order.channel_updated_at,
+            Order.ship_by,
+        ).where(Order.integration_id == integration_id, member_of(Order.channel_order_id, keys))
+    )
+    return {row.channel_order_id: row for row in rows}
+
+
+def _create(
+    session: Session,
+    fresh: list[PreparedOrder],
+    choose: CarrierChooser | None,
+    result: ImportResult,
+    touched: set[int],
+) -> dict[str, int]:
+    """Write orders not stored yet, with their items and carrier decisions; ids of the created.
+
+    PostgreSQL: the ids come from the table's sequence first (one query), so the carriers are
+    chosen before the write and each row goes in once, by COPY. Elsewhere the ids come back
+    from the INSERT and the decisions follow as one UPDATE per outcome.
+    """
+    skus = {item["sku"] for p in fresh for item in p.items}
+    product_ids = product_ids_for(
+        session, skus, {item["sku"]: item["title"] for p in fresh for item in p.items}
+    )
+    now = utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        ids = dict(
+            zip((p.order.channel_order_id for p in fresh), _next_ids(session, len(fresh)), strict=True)
+        )
+        new = _unshipped(fresh, ids, product_ids)
+        decided = choose(session, new) if choose and new else {}
+        rows = [{**p.row, **decided.get(ids[p.order.channel_order_id], {})} for p in fresh]
+        inserted = _copy_orders(session, rows, [ids[p.order.channel_order_id] for p in fresh], now)
+    else:
+        inserted = _insert_orders(session, [p.row for p in fresh], now)
+        new = _unshipped([p for p in fresh if p.order.channel_order_id in inserted], inserted, product_ids)
+        decided = choose(session, new) if choose and new else {}
+        _apply_decisions(session, decided)
+    created = [(p, inserted[p.order.channel_order_id]) for p in fresh if p.order.channel_order_id in inserted]
+    _insert_items(session, created, product_ids)
+    result.created = len(created)
+    result.new_unshipped = [n for n in new if n.row["channel_order_id"] in inserted]
+    touched.update(pid for n in result.new_unshipped for pid, _ in n.lines if pid is not None)
+    return inserted
+
+
+def _unshipped(
+    orders: list[PreparedOrder], ids: Mapping[str, int], product_ids: Mapping[str, int]
+) -> list[NewOrder]:
+    """The orders among these that still have to ship from the seller (MFN), as NewOrders."""
+    return [
+        NewOrder(
+            ids[p.order.channel_order_id],
+            p.row,
+            [(product_ids.get(item["sku"]), item["quantity"]) for item in p.items],
+        )
+        for p in orders
+        if p.row["status"] in UNSHIPPED and p.order.fulfilment is Fulfilment.MFN
+    ]
+
+
+def _next_ids(session: Session, count: int) -> list[int]:
+    """``count`` new order ids from the table's own sequence (unused ones are gaps, as after a rollback)."""
+    return list(
+        session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
+            {"table": ORDERS.name, "count": count},
+        )
+    )
+
+
+def _apply_decisions(session: Session, decided: Mapping[int, Mapping[str, Any]]) -> None:
+    """Write carrier decisions made after the insert: one UPDATE per set of columns."""
+    by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for order_id, columns in decided.items():
+        by_columns.setdefault(tuple(columns), []).append((order_id, *columns.values()))
+    for names, rows in by_columns.items():
+        bulk.update_rows(session, ORDERS, "id", list(names), rows)
+
+
 def _insert_items(
-    session: Session, new: list[tuple[PreparedOrder, int]], product_ids: dict[str, int]
+    session: Session, created: list[tuple[PreparedOrder, int]], product_ids: Mapping[str, int]
 ) -> None:
     """The item rows of the orders just created, with their order and product ids, in one COPY."""
-    first = next((p.items[0] for p, _ in new if p.items), None)
+    first = next((p.items[0] for p, _ in created if p.items), None)
     if first is None:
         return
     columns = [*first, "order_id", "product_id"]  # every item row comes from item_rows: same keys, same order
     values = (
-        (*item.values(), order_id, product_ids.get(item["sku"])) for p, order_id in new for item in p.items
+        (*item.values(), order_id, product_ids.get(item["sku"]))
+        for p, order_id in created
+        for item in p.items
     )
     bulk.insert_rows(session, ORDER_ITEMS, columns, values)
 
 
-def _insert_new(session: Session, rows: list[dict[str, Any]], now: datetime) -> dict[str, int]:
-    """Insert the orders not stored yet; ids of the ones this call created, by channel order id.
+def _insert_orders(session: Session, rows: list[dict[str, Any]], now: datetime) -> dict[str, int]:
+    """Insert orders (not PostgreSQL); ids of the ones this call created, by channel order id.
 
-    One statement whatever the batch size, and no look-up before or after: the unique key
-    (integration, channel order id) decides, and RETURNING names the rows that went in. On
-    PostgreSQL the rows are COPYed into a temporary staging table first (COPY is the
-    database's fastest way in) and moved with one ``INSERT ... SELECT ... ON CONFLICT DO
-    NOTHING RETURNING``; elsewhere one executemany of the same INSERT with RETURNING. The
-    columns are whatever :func:`order_row` produced, so the write path follows the model.
+    One executemany of ``INSERT ... ON CONFLICT DO NOTHING RETURNING``: the unique key
+    (integration, channel order id) decides, so an order another import stored meanwhile is
+    left out of the answer, never inserted twice.
     """
-    if not rows:
-        return {}
-    columns = [*rows[0], "imported_at", "updated_at"]  # every row comes from order_row: same keys, same order
-    if session.get_bind().dialect.name != "postgresql":
-        statement = (
-            dialect_insert(session, ORDERS)
-            .on_conflict_do_nothing(index_elements=["integration_id", "channel_order_id"])
-            .returning(ORDERS.c.channel_order_id, ORDERS.c.id)
-        )
-        stamped = [{**row, "imported_at": now, "updated_at": now} for row in rows]
-        created: dict[str, int] = dict(session.execute(statement, stamped).all())
-        return created
+    statement = (
+        dialect_insert(session, ORDERS)
+        .on_conflict_do_nothing(index_elements=["integration_id", "channel_order_id"])
+        .returning(ORDERS.c.channel_order_id, ORDERS.c.id)
+    )
+    stamped = [{**row, "imported_at": now, "updated_at": now} for row in rows]
+    created: dict[str, int] = dict(session.execute(statement, stamped).all())
+    return created
+
+
+def _copy_orders(
+    session: Session, rows: list[dict[str, Any]], ids: list[int], now: datetime
+) -> dict[str, int]:
+    """Insert orders (PostgreSQL) with the given ids; ids of the ones this call created.
+
+    The rows are COPYed into a temporary staging table (COPY is the database's fastest way
+    in) and moved with one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING``: the
+    unique key (integration, channel order id) decides, so an order another import stored
+    meanwhile is left out of the answer, never inserted twice. The columns are whatever
+    :func:`order_row` produced, so the write path follows the model.
+    """
+    columns = [
+        *rows[0],
+        "imported_at",
+        "updated_at",
+        "id",
+    ]  # every row comes from order_row: same keys, same order
     names = ", ".join(ORDERS.c[c].name for c in columns)
     session.execute(
         text(
@@ -304,7 +401,8 @@ def _insert_new(session: Session, rows: list[dict[str, Any]], now: datetime) -> 
             f"AS SELECT * FROM {ORDERS.name} WITH NO DATA"
         )
     )
-    bulk.insert_rows(session, ORDERS, columns, ((*row.values(), now, now) for row in rows), into=STAGING)
+    values = ((*row.values(), now, now, order_id) for row, order_id in zip(rows, ids, strict=True))
+    bulk.insert_rows(session, ORDERS, columns, values, into=STAGING)
     moved = session.execute(
         text(
             f"INSERT INTO {ORDERS.name} ({names}) SELECT {names} FROM {STAGING} "  # noqa: S608

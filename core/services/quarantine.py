@@ -184,6 +184,7 @@ def take_orders(
     orders: Sequence[ChannelOrder],
     failures: Sequence[RecordFailure] = (),
     cursor: str | None = None,
+    choose: order_import.CarrierChooser | None = None,
 ) -> WriteResult:
     """Validate each order, write the good ones, quarantine the rest; the caller commits.
 
@@ -195,7 +196,7 @@ def take_orders(
     bad = [*failures, *bad]
     try:
         with session.begin_nested():
-            imported = order_import.upsert_prepared(session, integration_id, good)
+            imported = order_import.upsert_prepared(session, integration_id, good, choose)
     except DBAPIError as exc:
         log.warning("batch refused by the database; writing its orders one by one", error=describe_error(exc))
         imported = order_import.ImportResult()
@@ -203,7 +204,7 @@ def take_orders(
             order = prepared.order
             try:
                 with session.begin_nested():
-                    one = order_import.upsert_prepared(session, integration_id, [prepared])
+                    one = order_import.upsert_prepared(session, integration_id, [prepared], choose)
             except DBAPIError as one_exc:
                 bad.append(
                     RecordFailure(

@@ -15,9 +15,9 @@ import threading
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.base import utcnow
@@ -37,6 +37,9 @@ def default_lease() -> timedelta:
 
 class LockLost(ChannelhubError):
     """Another runner took the stream over (our lease expired); stop without committing."""
+
+
+CURSORS = cast(Table, SyncCursor.__table__)
 
 
 def ensure_cursor(session: Session, integration_id: int, stream: str) -> None:
@@ -83,9 +86,10 @@ def renew(
     columns of the stream's row to set in the same statement (the cursor), only if the lease
     is still ours.
     """
+    row = CURSORS.c  # a Core statement: the ORM's bulk-update bookkeeping cost more than the row, every batch
     result = session.execute(
-        update(SyncCursor)
-        .where(_key(integration_id, stream), SyncCursor.locked_by == owner)
+        update(CURSORS)
+        .where(row.integration_id == integration_id, row.stream == stream, row.locked_by == owner)
         .values(locked_until=utcnow() + (lease or default_lease()), **(also or {}))
     )
     if not result.rowcount:  # type: ignore[attr-defined]

@@ -40,9 +40,9 @@ from core.services import (
     stream_lock,
     streams,
 )
-from core.services.order_import import NewOrder
+from core.services.order_import import CarrierChooser
 from core.services.stream_lock import LeaseKeeper, LockLost
-from core.services.streams.runner import AfterOrders, Progress, Runner, StreamRun
+from core.services.streams.runner import Progress, Runner, StreamRun
 from core.services.streams.runner import describe_counts as describe_counts
 from core.timing import STREAM_MINUTES, get_timing
 
@@ -76,12 +76,13 @@ def run_stream(
     stream: str,
     *,
     progress: Progress | None = None,
-    after_orders: AfterOrders | None = None,
+    choose_carriers: CarrierChooser | None = None,
 ) -> StreamRun:
     """Run one stream of one integration now, unless another runner holds it.
 
-    ``after_orders`` is called with each committed batch's new unshipped orders; by default
-    it gives them carriers (or Pending review) when a carrier plugin is installed. Auth failures
+    ``choose_carriers`` decides the carriers of each batch's new unshipped orders before the
+    batch commits; by default core's choice (carriers, or Pending review) when a carrier
+    plugin is installed. Auth failures
     move the integration to Error with the reason; the stream keeps its schedule, slower, and
     is never switched off.
     """
@@ -107,8 +108,8 @@ def run_stream(
         session.commit()
         job_id = job.id
     sweep = None
-    if after_orders is None and plugins.carriers():
-        after_orders = partial(_select_carriers, plugins=plugins)
+    if choose_carriers is None and plugins.carriers():
+        choose_carriers = partial(carrier_selection.choose_for_import, plugins=plugins)
         sweep = plugins
     keeper = LeaseKeeper(sessions, integration_id, stream, owner, job_id=job_id)
     runner = Runner(sessions, integration, stream, owner, progress, keeper)
@@ -118,7 +119,7 @@ def run_stream(
         connector = integrations.build_connector(integration, plugins)
         try:
             with keeper:
-                streams.BY_NAME[stream].run(runner, connector, after_orders)
+                streams.BY_NAME[stream].run(runner, connector, choose_carriers)
                 if stream == "orders" and sweep is not None:
                     _sweep_carriers(runner, sweep)
         finally:
@@ -139,10 +140,6 @@ def run_stream(
         runner.run.error = error
         _finish(sessions, runner, job_id, every)
     return runner.run
-
-
-def _select_carriers(session: Session, orders: list[NewOrder], *, plugins: PluginManager) -> None:
-    carrier_selection.select_for_new(session, plugins, orders)
 
 
 def _sweep_carriers(runner: Runner, plugins: PluginManager) -> None:

@@ -1,25 +1,39 @@
-"""Carriers for just-imported orders, from the rows the import wrote (no read-back).
+"""Carriers for the orders an import writes, decided inside the import's transaction.
 
-``select_for_new`` must decide exactly what ``select_carriers`` decides reading the same orders
-back: the same weights (product weights, the default for unknown ones, several items and
-units), the same areas and review reasons. And it must not overwrite an order that changed
-between the import and the choice.
+``choose_for_import`` works from the rows the import is about to write (no read-back) and
+must decide exactly what ``select_carriers`` decides reading the same orders back: the same
+weights (product weights, the default for unknown ones, several items and units), the same
+areas and review reasons. The order is committed with its decision, on SQLite (decided after
+the insert) as on PostgreSQL (decided before it, written once). A failing carrier plugin
+costs no order; a decision written by ``select_carriers`` never overwrites an order someone
+changed after it was read.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
+from structlog.testing import capture_logs
 
 from core.db.models import Integration, Order, OrderStatus, Product
-from core.dto import Address, ChannelOrder, ChannelOrderItem, ChannelOrderStatus, Fulfilment, Money
+from core.dto import (
+    Address,
+    CarrierDecision,
+    ChannelOrder,
+    ChannelOrderItem,
+    ChannelOrderStatus,
+    Fulfilment,
+    Money,
+)
 from core.plugins import PluginManager
-from core.services import order_import
-from core.services.carrier_selection import select_carriers, select_for_new
+from core.services import carrier_selection, order_import
+from core.services.carrier_selection import choose_for_import, select_carriers
 
 WHEN = datetime(2026, 11, 30, tzinfo=UTC)
 WEIGHTS = {"LIGHT": Decimal("0.4"), "HEAVY": Decimal("12.5")}  # "NEW" has no weight: 1 kg a unit
@@ -58,11 +72,13 @@ ORDERS = [
 ]
 
 
-def _import(session: Session, alias: str) -> order_import.ImportResult:
+def _import(
+    session: Session, alias: str, choose: order_import.CarrierChooser | None = None
+) -> order_import.ImportResult:
     integration = Integration(channel_key="fake", marketplace="XX", alias=alias, settings={})
     session.add(integration)
     session.flush()
-    return order_import.upsert_orders(session, integration.id, ORDERS)
+    return order_import.upsert_orders(session, integration.id, ORDERS, choose)
 
 
 def _outcome(session: Session, integration_id: int) -> dict[str, tuple[Any, ...]]:
@@ -74,39 +90,81 @@ def _outcome(session: Session, integration_id: int) -> dict[str, tuple[Any, ...]
     return {r[0]: tuple(r[1:]) for r in rows}
 
 
+def _integration_of(result: order_import.ImportResult) -> int:
+    return int(result.new_unshipped[0].row["integration_id"])
+
+
 def test_the_same_decisions_as_reading_the_orders_back(session: Session, plugins: PluginManager) -> None:
     session.add_all(Product(sku=sku, weight_kg=kg, currency="EUR") for sku, kg in WEIGHTS.items())
     session.flush()
-    fed = _import(session, "fed")
+    fed = _import(session, "fed", partial(choose_for_import, plugins=plugins))
     read = _import(session, "read")
     assert len(fed.new_unshipped) == 9  # FBA ships itself; awaiting payment is still unshipped
+    assert {r[1] for r in _outcome(session, _integration_of(read)).values()} == {None}
 
-    from_rows = select_for_new(session, plugins, fed.new_unshipped)
     read_back = select_carriers(session, plugins, [o.id for o in read.new_unshipped])
 
-    fed_id, read_id = fed.new_unshipped[0].row["integration_id"], read.new_unshipped[0].row["integration_id"]
-    decided = _outcome(session, fed_id)
-    assert decided == _outcome(session, read_id)
-    assert len(from_rows.assigned) == len(read_back.assigned) >= 4
-    assert len(from_rows.pending) == len(read_back.pending) >= 3
-    assert from_rows.skipped == [
-        o.id for o in fed.new_unshipped if o.row["status"] is OrderStatus.AWAITING_PAYMENT
-    ]
+    decided = _outcome(session, _integration_of(fed))
+    assert decided == _outcome(session, _integration_of(read))
+    assert len(read_back.assigned) >= 4 and len(read_back.pending) >= 3
     assert decided["407-0004"][1] == "gls"  # 31 default kilos: the weights were added up
     assert "invalid address" in decided["407-0007"][3]
-    assert decided["407-0009"][1:] == (None, None, None)
+    assert decided["407-0009"] == (OrderStatus.AWAITING_PAYMENT, None, None, None)
+    assert decided["407-0010"][:2] == (OrderStatus.SHIPPED, None)
 
 
-def test_an_order_changed_after_the_import_is_left_as_it_is(session: Session, plugins: PluginManager) -> None:
+def test_a_failing_carrier_plugin_costs_no_order(
+    session: Session,
+    plugins: PluginManager,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*_args: Any) -> Any:  # a database error: on PostgreSQL it aborts the transaction
+        session.execute(text("SELECT no_such_column FROM orders"))
+
+    monkeypatch.setattr(carrier_selection, "_decide", broken)
+    with capture_logs() as logs:
+        imported = _import(session, "shop", partial(choose_for_import, plugins=plugins))
+
+    assert imported.created == len(ORDERS)
+    assert {r[1] for r in _outcome(session, _integration_of(imported)).values()} == {None}
+    assert [e["event"] for e in logs if e["log_level"] == "error"] == [
+        "carrier selection failed; the orders are imported without a carrier, the sweep tries again"
+    ]
+    assert session.scalar(select(Order.id).limit(1))  # the savepoint was rolled back: the transaction lives
+
+
+def test_a_code_longer_than_the_column_sends_the_order_to_review(
+    session: Session, plugins: PluginManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        plugins,
+        "select_carrier",
+        lambda *_a, **_k: CarrierDecision("c" * 65, "standard", "the test picks it"),
+    )
+    imported = _import(session, "shop", partial(choose_for_import, plugins=plugins))
+
+    decided = _outcome(session, _integration_of(imported))
+    assert decided["407-0001"][:3] == (OrderStatus.PENDING_REVIEW, None, None)
+    assert "carrier_code is longer than 64 characters" in decided["407-0001"][3]
+
+
+def test_select_carriers_leaves_an_order_changed_after_it_was_read(
+    session: Session, plugins: PluginManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
     imported = _import(session, "shop")
     by_ref = {o.row["channel_order_id"]: o.id for o in imported.new_unshipped}
     held, assigned = session.get(Order, by_ref["407-0001"]), session.get(Order, by_ref["407-0006"])
     assert held is not None and assigned is not None
-    held.status = OrderStatus.ON_HOLD
-    assigned.carrier_code, assigned.service_code = "correos", "manual"
-    session.flush()
+    real_decisions = carrier_selection._decisions
 
-    summary = select_for_new(session, plugins, imported.new_unshipped)  # rows as the import wrote them
+    def meanwhile(*args: Any) -> Any:  # someone acts between the read and the write
+        held.status = OrderStatus.ON_HOLD
+        assigned.carrier_code, assigned.service_code = "correos", "manual"
+        session.flush()
+        return real_decisions(*args)
+
+    monkeypatch.setattr(carrier_selection, "_decisions", meanwhile)
+    summary = select_carriers(session, plugins, list(by_ref.values()))
 
     session.expire_all()
     assert (held.status, held.carrier_code) == (OrderStatus.ON_HOLD, None)
@@ -115,5 +173,5 @@ def test_an_order_changed_after_the_import_is_left_as_it_is(session: Session, pl
         "manual",
         OrderStatus.AWAITING_SHIPMENT,
     )
-    assert assigned.review_reason is None  # Japan is unserved: the stale row would have sent it to review
+    assert assigned.review_reason is None  # Japan is unserved: the stale read would have sent it to review
     assert len(summary.assigned) + len(summary.pending) >= 6

@@ -96,14 +96,14 @@ def test_selection_for_10000_imported_orders_makes_at_most_50_queries(
 
     monkeypatch.setattr(bigbuy_plugin, "get_catalogue", read_catalogue)
 
-    def choose(selection_session: Session, new: list[NewOrder]) -> None:  # what the engine does, counted
-        counted["on"] = True
+    def choose(selection_session: Session, new: list[NewOrder]) -> dict[int, dict[str, Any]]:
+        counted["on"] = True  # what the engine does, counted
         try:
-            carrier_selection.select_for_new(selection_session, plugins, new)
+            return carrier_selection.choose_for_import(selection_session, new, plugins=plugins)
         finally:
             counted["on"] = False
 
-    run = sync.run_stream(session_factory(), plugins, integration.id, "orders", after_orders=choose)
+    run = sync.run_stream(session_factory(), plugins, integration.id, "orders", choose_carriers=choose)
 
     assert run.counts["created"] == ORDERS
     assert counted["count"] <= 50, f"{counted['count']} queries to choose carriers for {ORDERS} orders"

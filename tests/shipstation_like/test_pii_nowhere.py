@@ -26,7 +26,7 @@ from core.db.session import get_engine, session_factory
 from core.dto import Address, Money, RecordFailure
 from core.logs import configure_logging
 from core.plugins import PluginManager
-from core.services import sync
+from core.services import quarantine, sync
 from plugins.shipstation_like.redaction import redact_due
 from tests.core import factories
 from tests.core.test_sync import channel_order
@@ -94,12 +94,15 @@ def test_no_personal_value_survives_anywhere(
     result = sync.run_stream(sessions, plugins, shop, "orders")
     assert result.counts["created"] == 1 and result.counts["errors"] == 3
 
-    def crash(session: Session, _new: object) -> None:  # a database error holding buyer data
+    def crash(session: Session, *_args: object) -> int:  # a database error holding buyer data
         session.execute(insert(Product).values(sku=NAME, title=LINE1, stock_on_hand=-1))
+        return 0
 
     CHANNEL.orders.append(personal(4))
+    monkeypatch.setattr(quarantine, "resolve", crash)  # runs in the batch's transaction, after the write
     with pytest.raises(Exception) as crashed:
-        sync.run_stream(sessions, plugins, shop, "orders", after_orders=crash)
+        sync.run_stream(sessions, plugins, shop, "orders")
+    monkeypatch.undo()
     logging.getLogger("dramatiq.worker.WorkerThread").error(
         "Failed to process message %s with unhandled exception.",
         "sync_stream(1, 'orders')",

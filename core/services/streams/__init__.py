@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from core.services.order_import import CarrierChooser
 from core.services.streams.inventory import InventoryStream
 from core.services.streams.mcf import McfStream
 from core.services.streams.orders import OrdersStream
 from core.services.streams.outbound import OutboundStream
 from core.services.streams.products import ProductsStream
-from core.services.streams.runner import AfterOrders, Runner
+from core.services.streams.runner import Runner
 from core.types import ChannelConnector
 
 
@@ -24,7 +25,7 @@ class Stream(Protocol):
     @property
     def name(self) -> str: ...
 
-    def run(self, runner: Runner, connector: ChannelConnector, after_orders: AfterOrders | None) -> None:
+    def run(self, runner: Runner, connector: ChannelConnector, choose: CarrierChooser | None) -> None:
         """Do one run: read or push in batches, each committed under ``runner``'s lease."""
 
 

@@ -6,14 +6,15 @@ from core.dto import (
     RecordFailure,
 )
 from core.logs import get_logger
+from core.services.order_import import CarrierChooser
 from core.services.streams.products import upsert_listings
-from core.services.streams.runner import AfterOrders, Runner
+from core.services.streams.runner import Runner
 from core.types import ChannelConnector
 
 log = get_logger(__name__)
 
 
-def _inventory(runner: Runner, connector: ChannelConnector, _after: object) -> None:
+def _inventory(runner: Runner, connector: ChannelConnector, _choose: object) -> None:
     for batch in connector.fetch_inventory():
         levels = [level for level in batch if level.quantity >= 0]
         with runner.sessions() as session:
@@ -32,5 +33,5 @@ class InventoryStream:
 
     name = "inventory"
 
-    def run(self, runner: Runner, connector: ChannelConnector, after_orders: AfterOrders | None) -> None:
-        _inventory(runner, connector, after_orders)
+    def run(self, runner: Runner, connector: ChannelConnector, choose: CarrierChooser | None) -> None:
+        _inventory(runner, connector, choose)

@@ -15,13 +15,14 @@ from core.dto import (
     FulfilmentUpdate,
 )
 from core.logs import get_logger
-from core.services.streams.runner import AfterOrders, Runner
+from core.services.order_import import CarrierChooser
+from core.services.streams.runner import Runner
 from core.types import ChannelConnector
 
 log = get_logger(__name__)
 
 
-def _mcf(runner: Runner, connector: ChannelConnector, _after: object) -> None:
+def _mcf(runner: Runner, connector: ChannelConnector, _choose: object) -> None:
     cursor = runner.saved_cursor()
     for page in connector.fetch_fulfilment_updates(cursor):
         with runner.sessions() as session:
@@ -64,5 +65,5 @@ class McfStream:
 
     name = "mcf"
 
-    def run(self, runner: Runner, connector: ChannelConnector, after_orders: AfterOrders | None) -> None:
-        _mcf(runner, connector, after_orders)
+    def run(self, runner: Runner, connector: ChannelConnector, choose: CarrierChooser | None) -> None:
+        _mcf(runner, connector, choose)

@@ -1,8 +1,9 @@
 """The ``orders`` stream: new and updated orders, committed as pages arrive.
 
 A batch is flushed when it reached ``ORDER_BATCH`` orders or when no further page is ready
-yet (so at Amazon's pace each page commits at once); the cursor is saved in the same
-transaction as the batch, so it advances only once the batch is committed. Quarantined orders
+yet (so at Amazon's pace each page commits at once); the cursor and the new orders' carrier
+decisions are saved in the same transaction as the batch, so the cursor advances only once
+the batch is committed and no order is committed without its decision. Quarantined orders
 are asked for again first.
 """
 
@@ -20,8 +21,9 @@ from core.services import (
     order_import,
     quarantine,
 )
+from core.services.order_import import CarrierChooser
 from core.services.prefetch import prefetched
-from core.services.streams.runner import AfterOrders, Runner
+from core.services.streams.runner import Runner
 from core.types import ChannelConnector
 
 log = get_logger(__name__)
@@ -35,7 +37,7 @@ PREFETCH_PAGES = 20
 """Pages read ahead while a batch is written: a whole batch at 50+ orders a page (Amazon: 100)."""
 
 
-def _orders(runner: Runner, connector: ChannelConnector, after_orders: AfterOrders | None) -> None:
+def _orders(runner: Runner, connector: ChannelConnector, choose: CarrierChooser | None) -> None:
     integration = runner.integration
     cursor = runner.saved_cursor()
     history = int(integration.settings.get("history_days", 30))
@@ -49,14 +51,11 @@ def _orders(runner: Runner, connector: ChannelConnector, after_orders: AfterOrde
         nonlocal analysed, saved
         with runner.sessions() as session:
             runner.fence(session)
-            written = quarantine.take_orders(session, integration.id, pending, failures, page_cursor)
+            written = quarantine.take_orders(session, integration.id, pending, failures, page_cursor, choose)
             result = written.imported
             if written.quarantined:
                 runner.run.add("errors", written.quarantined)
             runner.commit_batch(session, page_cursor, save_cursor=True)
-            if after_orders and result.new_unshipped:
-                after_orders(session, result.new_unshipped)
-                session.commit()
         runner.run.add("created", result.created)
         if not analysed and runner.run.counts["created"] >= order_import.ANALYZE_AFTER:
             analysed = True
@@ -72,7 +71,7 @@ def _orders(runner: Runner, connector: ChannelConnector, after_orders: AfterOrde
         failures.clear()
         saved = page_cursor
 
-    _retry_quarantined(runner, connector, after_orders)
+    _retry_quarantined(runner, connector, choose)
     pages = prefetched(connector.fetch_orders(cursor, since=since), depth=PREFETCH_PAGES)
     for page in pages:
         pending.extend(page.orders)
@@ -86,7 +85,7 @@ def _orders(runner: Runner, connector: ChannelConnector, after_orders: AfterOrde
         flush(last_cursor)
 
 
-def _retry_quarantined(runner: Runner, connector: ChannelConnector, after_orders: AfterOrders | None) -> None:
+def _retry_quarantined(runner: Runner, connector: ChannelConnector, choose: CarrierChooser | None) -> None:
     """Ask the channel again for quarantined orders before the new ones; the cursor stays."""
     with runner.sessions() as session:
         refs = quarantine.retryable_orders(session, runner.integration.id)
@@ -95,11 +94,10 @@ def _retry_quarantined(runner: Runner, connector: ChannelConnector, after_orders
         return
     with runner.sessions() as session:
         runner.fence(session)
-        written = quarantine.take_orders(session, runner.integration.id, page.orders, page.failures)
+        written = quarantine.take_orders(
+            session, runner.integration.id, page.orders, page.failures, choose=choose
+        )
         runner.commit_batch(session)
-        if after_orders and written.imported.new_unshipped:
-            after_orders(session, written.imported.new_unshipped)
-            session.commit()
     runner.run.add("created", written.imported.created)
     runner.run.add("updated", written.imported.updated)
     if written.resolved:
@@ -111,5 +109,5 @@ class OrdersStream:
 
     name = "orders"
 
-    def run(self, runner: Runner, connector: ChannelConnector, after_orders: AfterOrders | None) -> None:
-        _orders(runner, connector, after_orders)
+    def run(self, runner: Runner, connector: ChannelConnector, choose: CarrierChooser | None) -> None:
+        _orders(runner, connector, choose)

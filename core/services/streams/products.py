@@ -23,7 +23,8 @@ from core.services import (
     catalog,
     quarantine,
 )
-from core.services.streams.runner import AfterOrders, Runner
+from core.services.order_import import CarrierChooser
+from core.services.streams.runner import Runner
 from core.types import ChannelConnector
 
 log = get_logger(__name__)
@@ -86,7 +87,7 @@ def upsert_listings(
             runner.run.add("stock_conflicts", len(adoption.conflicts))
 
 
-def _products(runner: Runner, connector: ChannelConnector, _after: object) -> None:
+def _products(runner: Runner, connector: ChannelConnector, _choose: object) -> None:
     first_import = runner.first_run()
     for batch in connector.fetch_products():
         good, bad = _valid_products(batch)
@@ -116,5 +117,5 @@ class ProductsStream:
 
     name = "products"
 
-    def run(self, runner: Runner, connector: ChannelConnector, after_orders: AfterOrders | None) -> None:
-        _products(runner, connector, after_orders)
+    def run(self, runner: Runner, connector: ChannelConnector, choose: CarrierChooser | None) -> None:
+        _products(runner, connector, choose)

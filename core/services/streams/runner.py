@@ -20,14 +20,9 @@ from core.services import (
     quarantine,
     stream_lock,
 )
-from core.services.order_import import NewOrder
 from core.services.stream_lock import LeaseKeeper
 
 log = get_logger(__name__)
-
-
-AfterOrders = Callable[[Session, list[NewOrder]], None]
-"""Called with each committed batch's new unshipped orders (carrier selection by default)."""
 
 
 Progress = Callable[[str, int], None]
