@@ -5,6 +5,7 @@ installed and a non-default strategy stored for the integration; every statement
 carriers are being chosen is counted with SQLAlchemy's ``before_cursor_execute`` event. The
 plugin's options are loaded once per batch (``channelhub_carrier_options``), so the count
 stays at a handful per batch; before, ``strategy_for`` opened a pooled connection per order.
+On PostgreSQL the decisions go in with the rows: no ``UPDATE orders`` during the import.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from plugins.bigbuy_mip.catalogue import get_catalogue
 from plugins.bigbuy_mip.models import CarrierStrategy
 from plugins.bigbuy_mip.options import set_strategy
 from plugins.bigbuy_mip.plugin import choose as choose_quote
+from tests.conftest import ON_POSTGRES
 from tests.fakes.channel import CHANNEL
 
 ORDERS = 10_000
@@ -62,11 +64,12 @@ def order(n: int) -> ChannelOrder:
 @pytest.fixture
 def counted() -> Iterator[dict[str, Any]]:
     """Statements counted while ``state["on"]`` is true (i.e. during carrier selection)."""
-    state: dict[str, Any] = {"on": False, "count": 0}
+    state: dict[str, Any] = {"on": False, "count": 0, "order_updates": 0}
 
-    def count(*_args: Any) -> None:
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if state["on"]:
             state["count"] += 1
+        state["order_updates"] += statement.startswith("UPDATE orders ")
 
     event.listen(Engine, "before_cursor_execute", count)
     yield state
@@ -107,6 +110,8 @@ def test_selection_for_10000_imported_orders_makes_at_most_50_queries(
 
     assert run.counts["created"] == ORDERS
     assert counted["count"] <= 50, f"{counted['count']} queries to choose carriers for {ORDERS} orders"
+    if ON_POSTGRES:  # decided before the COPY: each order row is written once, never updated after
+        assert counted["order_updates"] == 0
     assert 1 <= reads[0] <= ORDERS // 1_000, f"the catalogue was read {reads[0]} times for {ORDERS} orders"
     with_carrier = session.scalar(select(func.count()).where(Order.carrier_code.is_not(None)))
     assert with_carrier == ORDERS
