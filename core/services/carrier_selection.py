@@ -45,9 +45,9 @@ band that covers it rather than an under-priced one.
 """
 
 SELECTABLE = (OrderStatus.AWAITING_SHIPMENT, OrderStatus.PENDING_REVIEW)
-CODE_LENGTH = cast(String, cast(Table, Order.__table__).c.carrier_code.type).length or 64
-"""The longest carrier or service code an order stores."""
 ORDERS = cast(Table, Order.__table__)
+CODE_LENGTH = cast(String, ORDERS.c.carrier_code.type).length or 64
+"""The longest carrier or service code an order stores."""
 log = get_logger(__name__)
 CHUNK = 5_000
 """Orders decided per round of queries: one import batch (1,000) fits in a single round."""
@@ -63,7 +63,7 @@ class SelectionSummary:
 
 
 @dataclass(slots=True)
-class Candidate:
+class _Candidate:
     """One order needing a carrier, with its total weight: what the hooks are asked about."""
 
     id: int
@@ -85,7 +85,7 @@ def _address_problem(country: str) -> str | None:
     return None
 
 
-def _candidates(session: Session, ids: list[int]) -> dict[int, Candidate]:
+def _candidates(session: Session, ids: list[int]) -> dict[int, _Candidate]:
     """Orders among ``ids`` that need a carrier, weighed, in ONE query (orders, items, weights).
 
     A unit's weight is its product's (by id, or by SKU for an item not linked to a product),
@@ -115,18 +115,18 @@ def _candidates(session: Session, ids: list[int]) -> dict[int, Candidate]:
             Order.carrier_code.is_(None),
         )
     )
-    found: dict[int, Candidate] = {}
+    found: dict[int, _Candidate] = {}
     for oid, integration_id, country, postal, state, total, currency, ship_by, quantity, weight in rows:
         order = found.get(oid)
         if order is None:
             money = Money(total, currency) if total is not None else None
-            order = found[oid] = Candidate(oid, integration_id, country or "", postal, state, money, ship_by)
+            order = found[oid] = _Candidate(oid, integration_id, country or "", postal, state, money, ship_by)
         if quantity is not None:
             order.weight_kg += quantity * (weight if weight is not None else DEFAULT_ITEM_WEIGHT_KG)
     return found
 
 
-def _weighed_new(session: Session, orders: Sequence[NewOrder]) -> dict[int, Candidate]:
+def _weighed_new(session: Session, orders: Sequence[NewOrder]) -> dict[int, _Candidate]:
     """The just-imported orders that need a carrier, weighed with ONE query (their products' weights)."""
     selectable = [
         o for o in orders if o.row["status"] in SELECTABLE and o.row["fulfilment"] is Fulfilment.MFN
@@ -136,11 +136,11 @@ def _weighed_new(session: Session, orders: Sequence[NewOrder]) -> dict[int, Cand
     if product_ids:
         query = select(Product.id, Product.weight_kg).where(member_of(Product.id, product_ids))
         weights = {pid: weight for pid, weight in session.execute(query) if weight is not None}
-    found: dict[int, Candidate] = {}
+    found: dict[int, _Candidate] = {}
     for new in selectable:
         row = new.row
         total = Money(row["total"], row["currency"]) if row["total"] is not None else None
-        order = Candidate(
+        order = _Candidate(
             new.id,
             row["integration_id"],
             row["ship_country"] or "",
@@ -183,9 +183,8 @@ def _decide(plugins: PluginManager, request: RateRequest, context: CarrierContex
         (candidates if enabled else held_back).append(quote)
     decision = plugins.select_carrier(request, candidates, context) if candidates else None
     if decision is not None:
-        too_long = [
-            f for f in ("carrier_code", "service_code") if len(getattr(decision, f) or "") > CODE_LENGTH
-        ]
+        codes = {"carrier_code": decision.carrier_code, "service_code": decision.service_code or ""}
+        too_long = [name for name, code in codes.items() if len(code) > CODE_LENGTH]
         if too_long:  # a plugin bug; the order waits for a person instead of failing its batch
             return f"the chosen carrier's {' and '.join(too_long)} is longer than {CODE_LENGTH} characters"
         return decision
@@ -309,7 +308,7 @@ def _columns(decision: CarrierDecision | str) -> dict[str, Any]:
 
 
 def _decisions(
-    plugins: PluginManager, orders: Mapping[int, Candidate], context: CarrierContext
+    plugins: PluginManager, orders: Mapping[int, _Candidate], context: CarrierContext
 ) -> dict[int, CarrierDecision | str]:
     """Each order's carrier or review reason: one quote/select hook call each, in memory."""
     decisions: dict[int, CarrierDecision | str] = {}
@@ -333,7 +332,7 @@ def _decisions(
 def _decide_all(
     session: Session,
     plugins: PluginManager,
-    orders: Mapping[int, Candidate],
+    orders: Mapping[int, _Candidate],
     summary: SelectionSummary,
     context: CarrierContext | None,
 ) -> CarrierContext | None:
