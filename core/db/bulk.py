@@ -114,6 +114,22 @@ def insert_rows(
         cursor.close()
 
 
+def update_each(
+    session: Session,
+    table: Table,
+    key: str,
+    changes: Mapping[Any, Mapping[str, Any]],
+    where: Sequence[ColumnElement[bool]] = (),
+) -> None:
+    """Give each key its own column values (``{key: {column: value}}``) with :func:`update_rows`:
+    one statement per distinct set of column names, the rows sharing it together."""
+    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for row_key, columns in changes.items():
+        groups.setdefault(tuple(columns), []).append((row_key, *columns.values()))
+    for names, rows in groups.items():
+        update_rows(session, table, key, names, rows, where=where)
+
+
 def update_rows(
     session: Session,
     table: Table,

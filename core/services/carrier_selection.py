@@ -14,7 +14,7 @@ someone changed meanwhile is not overwritten), and calling them twice changes no
 order in Pending review is tried again (that is how re-enabling a carrier releases it). The
 queries do not depend on the number of orders: orders, items and weights come in one read,
 per-integration options once per call (in a :class:`core.dto.CarrierContext` handed to the
-hooks, which never query), and the decisions go out in one write per outcome; each order
+hooks, which never query), and the decisions go out in one write; each order
 costs one quote/select hook call, in memory.
 """
 
@@ -197,36 +197,14 @@ def _decide(plugins: PluginManager, request: RateRequest, context: CarrierContex
 
 
 def _write(session: Session, summary: SelectionSummary, decisions: dict[int, CarrierDecision | str]) -> None:
-    """All decisions of a round in (at most) two statements: assigned, pending."""
-    assigned = [
-        (oid, d.carrier_code, d.service_code)
-        for oid, d in decisions.items()
-        if isinstance(d, CarrierDecision)
-    ]
-    pending = [(oid, d) for oid, d in decisions.items() if isinstance(d, str)]
+    """All decisions of a round in one statement, each order its :func:`_columns`."""
     still_open = [  # what made the order a candidate: someone may have changed it since
         ORDERS.c.fulfilment == Fulfilment.MFN,
         or_(*(ORDERS.c.status == status for status in SELECTABLE)),  # not IN: it runs as an executemany too
         ORDERS.c.carrier_code.is_(None),
     ]
-    bulk.update_rows(
-        session,
-        ORDERS,
-        "id",
-        ["carrier_code", "service_code"],
-        assigned,
-        fixed={"review_reason": None, "status": OrderStatus.AWAITING_SHIPMENT},
-        where=still_open,
-    )
-    bulk.update_rows(
-        session,
-        ORDERS,
-        "id",
-        ["review_reason"],
-        pending,
-        fixed={"status": OrderStatus.PENDING_REVIEW, "carrier_code": None, "service_code": None},
-        where=still_open,
-    )
+    changes = {oid: _columns(decision) for oid, decision in decisions.items()}
+    bulk.update_each(session, ORDERS, "id", changes, where=still_open)
     for oid, decision in decisions.items():
         if isinstance(decision, CarrierDecision):
             summary.assigned[oid] = decision.carrier_code
@@ -246,7 +224,7 @@ def select_carriers(session: Session, plugins: PluginManager, order_ids: Iterabl
 
     A constant number of queries per round of :data:`CHUNK` orders: one read of the orders
     with items and weights, one of the disabled carriers, one per plugin for its options
-    (``channelhub_carrier_options``), and one or two writes.
+    (``channelhub_carrier_options``), and one write.
     """
     summary = SelectionSummary()
     ids = sorted(set(order_ids))

@@ -282,7 +282,7 @@ def _create(
 
     PostgreSQL: the ids come from the table's sequence first (one query), so the carriers are
     chosen before the write and each row goes in once, by COPY. Elsewhere the ids come back
-    from the INSERT and the decisions follow as one UPDATE per outcome.
+    from the INSERT and the decisions follow in one UPDATE.
     """
     skus = {item["sku"] for p in fresh for item in p.items}
     product_ids = product_ids_for(
@@ -301,7 +301,7 @@ def _create(
         inserted = _insert_orders(session, [p.row for p in fresh], now)
         new = _unshipped([p for p in fresh if p.order.channel_order_id in inserted], inserted, product_ids)
         decided = choose(session, new) if choose and new else {}
-        _apply_decisions(session, decided)
+        bulk.update_each(session, ORDERS, "id", decided)
     created = [(p, inserted[p.order.channel_order_id]) for p in fresh if p.order.channel_order_id in inserted]
     _insert_items(session, created, product_ids)
     result.created = len(created)
@@ -333,15 +333,6 @@ def _next_ids(session: Session, count: int) -> list[int]:
             {"table": ORDERS.name, "count": count},
         )
     )
-
-
-def _apply_decisions(session: Session, decided: Mapping[int, Mapping[str, Any]]) -> None:
-    """Write carrier decisions made after the insert: one UPDATE per set of columns."""
-    by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-    for order_id, columns in decided.items():
-        by_columns.setdefault(tuple(columns), []).append((order_id, *columns.values()))
-    for names, rows in by_columns.items():
-        bulk.update_rows(session, ORDERS, "id", list(names), rows)
 
 
 def _insert_items(
@@ -388,12 +379,8 @@ def _copy_orders(
     meanwhile is left out of the answer, never inserted twice. The columns are whatever
     :func:`order_row` produced, so the write path follows the model.
     """
-    columns = [
-        *rows[0],
-        "imported_at",
-        "updated_at",
-        "id",
-    ]  # every row comes from order_row: same keys, same order
+    # every row comes from order_row: same keys, same order
+    columns = [*rows[0], "imported_at", "updated_at", "id"]
     names = ", ".join(ORDERS.c[c].name for c in columns)
     session.execute(
         text(

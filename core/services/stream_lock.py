@@ -49,7 +49,7 @@ def ensure_cursor(session: Session, integration_id: int, stream: str) -> None:
 
 
 def _key(integration_id: int, stream: str) -> ColumnElement[bool]:
-    return and_(SyncCursor.integration_id == integration_id, SyncCursor.stream == stream)
+    return and_(CURSORS.c.integration_id == integration_id, CURSORS.c.stream == stream)
 
 
 def claim(
@@ -86,10 +86,9 @@ def renew(
     columns of the stream's row to set in the same statement (the cursor), only if the lease
     is still ours.
     """
-    row = CURSORS.c  # a Core statement: the ORM's bulk-update bookkeeping cost more than the row, every batch
-    result = session.execute(
+    result = session.execute(  # Core: the ORM's bulk-update bookkeeping cost more than the row, every batch
         update(CURSORS)
-        .where(row.integration_id == integration_id, row.stream == stream, row.locked_by == owner)
+        .where(_key(integration_id, stream), CURSORS.c.locked_by == owner)
         .values(locked_until=utcnow() + (lease or default_lease()), **(also or {}))
     )
     if not result.rowcount:  # type: ignore[attr-defined]
