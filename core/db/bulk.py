@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, func, update
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -93,15 +94,16 @@ def insert_rows(
     names = ", ".join(table.c[name].name for name in columns)  # names from our own metadata only
     driver = connection.connection.driver_connection
     assert driver is not None
+    dbapi = dialect.loaded_dbapi
     cursor = driver.cursor()
+    statement = ""
     try:
         if dialect.name == "postgresql":
             target = into or table.name
             types = _copy_types(connection, target, [table.c[name].name for name in columns])
             binary = not JSON_TYPES.intersection(types)
-            with cursor.copy(
-                f"COPY {target} ({names}) FROM STDIN{' (FORMAT BINARY)' if binary else ''}"
-            ) as copy:
+            statement = f"COPY {target} ({names}) FROM STDIN{' (FORMAT BINARY)' if binary else ''}"
+            with cursor.copy(statement) as copy:
                 if binary:
                     copy.set_types(types)
                 for row in values:
@@ -110,6 +112,10 @@ def insert_rows(
             marks = ", ".join("?" for _ in columns)
             statement = f"INSERT INTO {into or table.name} ({names}) VALUES ({marks})"  # noqa: S608 (metadata names)
             cursor.executemany(statement, values)
+    except dbapi.Error as exc:
+        # the driver's error as SQLAlchemy's (IntegrityError, DataError, ...), as every other
+        # statement raises: a batch's savepoint and its one-by-one fallback catch DBAPIError
+        raise DBAPIError.instance(statement, None, exc, dbapi.Error, dialect=dialect) from exc
     finally:
         cursor.close()
 

@@ -6,9 +6,9 @@ ever converted. A channel cancel cancels in the hub (the units become available 
 channel "shipped" ships an unshipped hub order. Hub decisions (on hold, pending review, a
 carrier) are never overwritten by a re-import.
 
-The upsert is ``INSERT ... ON CONFLICT DO NOTHING`` on (integration, channel order id) and
-runs in bulk, so two imports racing each other, or one import repeated after a crash, can
-never create a second copy of an order.
+The write runs in bulk and the unique key (integration, channel order id) decides what is
+new: an order the write finds stored already (two imports racing each other, one import
+repeated after a crash) is brought in line, never inserted a second time.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.db import bulk
@@ -35,7 +36,8 @@ ORDER_ITEMS = cast(Table, OrderItem.__table__)
 """Core (not ORM) inserts: the bulk path without per-row ORM bookkeeping."""
 
 STAGING = "orders_staging"
-"""PostgreSQL temporary table (per connection, emptied at commit) the orders are COPYed into."""
+"""PostgreSQL temporary table (per connection, emptied at commit) the orders are COPYed into
+when a straight COPY met an order stored meanwhile."""
 
 _NEW_STATUS = {
     ChannelOrderStatus.PENDING: OrderStatus.AWAITING_PAYMENT,
@@ -226,6 +228,8 @@ def upsert_prepared(
     integration_id: int,
     orders: Sequence[PreparedOrder],
     choose: CarrierChooser | None = None,
+    *,
+    look_up_stored: bool = True,
 ) -> ImportResult:
     """:func:`upsert_orders` for orders already mapped (and validated) by :func:`prepare`.
 
@@ -233,20 +237,25 @@ def upsert_prepared(
     so an order is never committed without its decision (on PostgreSQL before the rows are
     written, so they are written once, decision included). A repeated channel order id keeps
     the last copy (the channel's newest).
+
+    The stored orders among the batch are looked up before the write, unless
+    ``look_up_stored`` is False (a batch expected to be all new, as in a first import): then
+    the write itself finds the ones already stored (the unique key refuses them) and only
+    those are looked up, after. Either way each is brought in line, never inserted twice.
     """
     result = ImportResult()
     valid = {p.order.channel_order_id: p for p in orders}
     if not valid:
         return result
     touched: set[int] = set()
-    known = _stored(session, integration_id, list(valid))
+    known = _stored(session, integration_id, list(valid)) if look_up_stored else {}
     fresh = [p for key, p in valid.items() if key not in known]
     if fresh:
         inserted = _create(session, fresh, choose, result, touched)
-        raced = [p.order.channel_order_id for p in fresh if p.order.channel_order_id not in inserted]
-        if raced:  # another import stored them since we looked: theirs are the copies to bring in line
-            known.update(_stored(session, integration_id, raced))
-            result.unchanged += len(raced) - len(set(raced) & known.keys())  # deleted meanwhile
+        refused = [p.order.channel_order_id for p in fresh if p.order.channel_order_id not in inserted]
+        if refused:  # stored already (by another import since we looked, or not looked up): bring in line
+            known.update(_stored(session, integration_id, refused))
+            result.unchanged += len(refused) - len(set(refused) & known.keys())  # deleted meanwhile
     for key, row in known.items():
         if _apply_channel_change(session, row, valid[key].row, touched):
             result.updated += 1
@@ -368,19 +377,39 @@ def _insert_orders(session: Session, rows: list[dict[str, Any]], now: datetime) 
     return created
 
 
+UNIQUE_VIOLATION = "23505"
+"""PostgreSQL's SQLSTATE for a duplicate key."""
+
+
 def _copy_orders(
     session: Session, rows: list[dict[str, Any]], ids: list[int], now: datetime
 ) -> dict[str, int]:
     """Insert orders (PostgreSQL) with the given ids; ids of the ones this call created.
 
-    The rows are COPYed into a temporary staging table (COPY is the database's fastest way
-    in) and moved with one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING``: the
-    unique key (integration, channel order id) decides, so an order another import stored
-    meanwhile is left out of the answer, never inserted twice. The columns are whatever
-    :func:`order_row` produced, so the write path follows the model.
+    Straight into the table by COPY, the database's fastest way in, inside a savepoint. A
+    conflict on the unique key (integration, channel order id) is rare: the stream's lease
+    keeps other runs of this integration's import out, and the stored orders were looked up
+    first. It happens when ``channelhub errors retry`` races the stream, or when the lookup
+    was skipped. Then the savepoint goes and the rows take the safe way, :func:`_stage_orders`.
+    The columns are whatever :func:`order_row` produced, so the write path follows the model.
     """
     # every row comes from order_row: same keys, same order
     columns = [*rows[0], "imported_at", "updated_at", "id"]
+    values = [(*row.values(), now, now, order_id) for row, order_id in zip(rows, ids, strict=True)]
+    try:
+        with session.begin_nested():
+            bulk.insert_rows(session, ORDERS, columns, values)
+    except IntegrityError as exc:
+        if getattr(exc.orig, "sqlstate", None) != UNIQUE_VIOLATION:
+            raise
+        return _stage_orders(session, columns, values)
+    return {row["channel_order_id"]: order_id for row, order_id in zip(rows, ids, strict=True)}
+
+
+def _stage_orders(session: Session, columns: list[str], values: list[tuple[Any, ...]]) -> dict[str, int]:
+    """The conflict-proof way in: the rows are COPYed into a temporary staging table and moved
+    with one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING``, so an order stored
+    meanwhile is left out of the answer, never inserted twice."""
     names = ", ".join(ORDERS.c[c].name for c in columns)
     session.execute(
         text(
@@ -388,7 +417,6 @@ def _copy_orders(
             f"AS SELECT * FROM {ORDERS.name} WITH NO DATA"
         )
     )
-    values = ((*row.values(), now, now, order_id) for row, order_id in zip(rows, ids, strict=True))
     bulk.insert_rows(session, ORDERS, columns, values, into=STAGING)
     moved = session.execute(
         text(

@@ -185,18 +185,23 @@ def take_orders(
     failures: Sequence[RecordFailure] = (),
     cursor: str | None = None,
     choose: order_import.CarrierChooser | None = None,
+    *,
+    look_up_stored: bool = True,
 ) -> WriteResult:
     """Validate each order, write the good ones, quarantine the rest; the caller commits.
 
     Validation is its own step before the write. If the database still refuses the batch
     (a constraint validation does not know), each order is written in its own savepoint so
     only the ones it refuses are quarantined and the rest of the batch commits.
+    ``look_up_stored``: see :func:`core.services.order_import.upsert_prepared`.
     """
     good, bad = order_validation.validate_orders(integration_id, orders)
     bad = [*failures, *bad]
     try:
         with session.begin_nested():
-            imported = order_import.upsert_prepared(session, integration_id, good, choose)
+            imported = order_import.upsert_prepared(
+                session, integration_id, good, choose, look_up_stored=look_up_stored
+            )
     except DBAPIError as exc:
         log.warning("batch refused by the database; writing its orders one by one", error=describe_error(exc))
         imported = order_import.ImportResult()

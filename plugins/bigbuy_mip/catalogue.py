@@ -153,11 +153,16 @@ class Catalogue:
         for band in sorted(data.fees, key=lambda b: (b.basis, b.max_kg or Decimal(0))):
             self._bands.setdefault((band.area, band.carrier), []).append(band)
         self._quotes_in = lru_cache(maxsize=4096)(self._area_quotes)
+        self._areas_in: dict[str, list[AreaEntry]] = {}  # per country, in catalogue order
+        for area in data.areas:
+            for country in area.countries:
+                self._areas_in.setdefault(country, []).append(area)
 
     def area_for(self, destination: Destination) -> AreaEntry | None:
+        """The first area (in catalogue order) that holds the destination's country and postcode."""
         country = (destination.country_code or "").upper()
         postcode = normalise_postcode(destination.postal_code)
-        return next((a for a in self.data.areas if a.matches(country, postcode)), None)
+        return next((a for a in self._areas_in.get(country, ()) if a.matches(country, postcode)), None)
 
     def area(self, code: str) -> AreaEntry:
         if code not in self.areas:

@@ -37,7 +37,7 @@ from core.dto import (
 )
 from core.errors import ChannelAuthError, TransientChannelError
 from core.plugins import PluginManager
-from core.services import catalog, orders, outbox_push, scheduler, stream_lock, sync
+from core.services import catalog, order_import, orders, outbox_push, scheduler, stream_lock, sync
 from core.services.streams import orders as orders_stream
 from tests.core import factories
 from tests.fakes.channel import CHANNEL, FakeChannelPlugin
@@ -332,3 +332,36 @@ def test_usage_counts_fba_as_half(session: Session, world: tuple) -> None:
 def test_settings_stream_rejects_unknown_streams(world: tuple) -> None:
     with pytest.raises(Exception, match="unknown stream 'stock'"):
         run(world, "stock")
+
+
+def test_after_an_all_new_batch_the_stream_skips_the_lookup_and_still_updates_a_repeat(
+    session: Session, world: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first import looks its batches' stored orders up only until a batch finds none; an
+    order the channel sends again later (updated while we paged) is still updated, not copied."""
+    monkeypatch.setattr(orders_stream, "ORDER_BATCH", 3)
+    CHANNEL.page_size = 3
+    CHANNEL.orders = [
+        *(channel_order(n) for n in range(6)),
+        dataclasses.replace(channel_order(2), status=ChannelOrderStatus.SHIPPED),
+        channel_order(6),
+        channel_order(7),
+    ]
+    lookups: list[int] = []
+    real = order_import._stored
+
+    def counted(session: Session, integration_id: int, keys: list[str]) -> dict[str, object]:
+        lookups.append(len(keys))
+        return real(session, integration_id, keys)
+
+    monkeypatch.setattr(order_import, "_stored", counted)
+
+    result = run(world, "orders")
+
+    assert result.error is None
+    assert (result.counts["created"], result.counts["updated"]) == (8, 1)
+    assert lookups == [3, 1]  # batch 1 looked up; batch 2 did not; batch 3 only the refused repeat
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Order)) == 8
+    status = session.scalar(select(Order.status).where(Order.channel_order_id == "202-0000002"))
+    assert status is OrderStatus.SHIPPED

@@ -46,17 +46,21 @@ def _orders(runner: Runner, connector: ChannelConnector, choose: CarrierChooser 
     failures: list[RecordFailure] = []
     last_cursor = saved = cursor
     analysed = False  # statistics refreshed at most once per run, and only if the planner is behind
+    all_new = False  # the last batch found none of its orders stored: the next skips the lookup
 
     def flush(page_cursor: str | None) -> None:
-        nonlocal analysed, saved
+        nonlocal analysed, saved, all_new
         with runner.sessions() as session:
             runner.fence(session)
-            written = quarantine.take_orders(session, integration.id, pending, failures, page_cursor, choose)
+            written = quarantine.take_orders(
+                session, integration.id, pending, failures, page_cursor, choose, look_up_stored=not all_new
+            )
             result = written.imported
             if written.quarantined:
                 runner.run.add("errors", written.quarantined)
             runner.commit_batch(session, page_cursor, save_cursor=True)
         runner.run.add("created", result.created)
+        all_new = result.created > 0 and not (result.updated or result.unchanged)
         if not analysed and runner.run.counts["created"] >= order_import.ANALYZE_AFTER:
             analysed = True
             with runner.sessions() as session:
