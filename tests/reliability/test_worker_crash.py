@@ -54,7 +54,7 @@ def stream_done(session: Session, integration_id: int, stream: str, after: float
 def test_kill9_mid_import_loses_and_duplicates_no_order(
     session: Session, plugins: PluginManager, fleet: WorkerFleet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with running_sandbox(SandboxConfig(seed=21, orders=9000, time_scale=600, throttle=False)) as sandbox:
+    with running_sandbox(SandboxConfig(seed=21, orders=36_000, time_scale=600, throttle=False)) as sandbox:
         integration_id = connect(session, plugins, sandbox, pace_requests=False)
         expected = seeded(sandbox, UK.channel_id)
         assert len(expected) > 2 * orders_stream.ORDER_BATCH  # several committed batches to die between
