@@ -103,6 +103,7 @@ def order_row(integration_id: int, order: ChannelOrder) -> dict[str, Any]:
         raise InputError("items", "the order has no items")
     buyer = order.fulfilment is Fulfilment.MFN and order.buyer_data_available
     address = order.shipping_address if order.fulfilment is Fulfilment.MFN else None
+    private = address if buyer else None  # the address lines that identify the buyer
     return {
         "integration_id": integration_id,
         "channel_order_id": order.channel_order_id,
@@ -120,16 +121,16 @@ def order_row(integration_id: int, order: ChannelOrder) -> dict[str, Any]:
         "buyer_data_available": buyer,
         "buyer_name": order.buyer_name if buyer else None,
         "buyer_email": order.buyer_email if buyer else None,
-        "buyer_phone": address.phone if buyer and address else None,
-        "ship_name": address.name if buyer and address else None,
-        "ship_line1": address.line1 if buyer and address else None,
-        "ship_line2": address.line2 if buyer and address else None,
-        "ship_line3": address.line3 if buyer and address else None,
+        "buyer_phone": private.phone if private else None,
+        "ship_name": private.name if private else None,
+        "ship_line1": private.line1 if private else None,
+        "ship_line2": private.line2 if private else None,
+        "ship_line3": private.line3 if private else None,
         "ship_city": address.city if address else None,
         "ship_state": address.state if address else None,
         "ship_postal_code": address.postal_code if address else None,
         "ship_country": address.country_code if address else None,
-        "ship_phone": address.phone if buyer and address else None,
+        "ship_phone": private.phone if private else None,
         "carrier_code": None,  # a carrier decision made before the write fills these
         "service_code": None,
         "review_reason": None,
@@ -299,13 +300,11 @@ def _create(
     )
     now = utcnow()
     if session.get_bind().dialect.name == "postgresql":
-        ids = dict(
-            zip((p.order.channel_order_id for p in fresh), _next_ids(session, len(fresh)), strict=True)
-        )
+        order_ids = _next_ids(session, len(fresh))
+        ids = dict(zip((p.order.channel_order_id for p in fresh), order_ids, strict=True))
         new = _unshipped(fresh, ids, product_ids)
         decided = choose(session, new) if choose and new else {}
-        rows = [{**p.row, **decided.get(ids[p.order.channel_order_id], {})} for p in fresh]
-        inserted = _copy_orders(session, rows, [ids[p.order.channel_order_id] for p in fresh], now)
+        inserted = _copy_orders(session, [p.row for p in fresh], order_ids, decided, now)
     else:
         inserted = _insert_orders(session, [p.row for p in fresh], now)
         new = _unshipped([p for p in fresh if p.order.channel_order_id in inserted], inserted, product_ids)
@@ -336,12 +335,13 @@ def _unshipped(
 
 def _next_ids(session: Session, count: int) -> list[int]:
     """``count`` new order ids from the table's own sequence (unused ones are gaps, as after a rollback)."""
-    return list(
-        session.scalars(
-            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
-            {"table": ORDERS.name, "count": count},
-        )
+    ids: list[int] = session.scalar(
+        text(
+            "SELECT array_agg(nextval(pg_get_serial_sequence(:table, 'id'))) FROM generate_series(1, :count)"
+        ),
+        {"table": ORDERS.name, "count": count},
     )
+    return ids  # one array, not one row per id: the driver decodes it in C
 
 
 def _insert_items(
@@ -382,9 +382,14 @@ UNIQUE_VIOLATION = "23505"
 
 
 def _copy_orders(
-    session: Session, rows: list[dict[str, Any]], ids: list[int], now: datetime
+    session: Session,
+    rows: list[dict[str, Any]],
+    ids: list[int],
+    decided: Mapping[int, Mapping[str, Any]],
+    now: datetime,
 ) -> dict[str, int]:
-    """Insert orders (PostgreSQL) with the given ids; ids of the ones this call created.
+    """Insert orders (PostgreSQL) with the given ids and carrier decisions (columns by order
+    id, over the row's own); ids of the ones this call created.
 
     Straight into the table by COPY, the database's fastest way in, inside a savepoint. A
     conflict on the unique key (integration, channel order id) is rare: the stream's lease
@@ -395,7 +400,17 @@ def _copy_orders(
     """
     # every row comes from order_row: same keys, same order
     columns = [*rows[0], "imported_at", "updated_at", "id"]
-    values = [(*row.values(), now, now, order_id) for row, order_id in zip(rows, ids, strict=True)]
+    position = {name: index for index, name in enumerate(columns)}
+    values: list[Sequence[Any]] = []
+    for row, order_id in zip(rows, ids, strict=True):
+        decision = decided.get(order_id)
+        if not decision:
+            values.append((*row.values(), now, now, order_id))
+            continue
+        value = [*row.values(), now, now, order_id]
+        for name, column_value in decision.items():
+            value[position[name]] = column_value
+        values.append(value)
     try:
         with session.begin_nested():
             bulk.insert_rows(session, ORDERS, columns, values)
@@ -406,7 +421,7 @@ def _copy_orders(
     return {row["channel_order_id"]: order_id for row, order_id in zip(rows, ids, strict=True)}
 
 
-def _stage_orders(session: Session, columns: list[str], values: list[tuple[Any, ...]]) -> dict[str, int]:
+def _stage_orders(session: Session, columns: list[str], values: list[Sequence[Any]]) -> dict[str, int]:
     """The conflict-proof way in: the rows are COPYed into a temporary staging table and moved
     with one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING``, so an order stored
     meanwhile is left out of the answer, never inserted twice."""

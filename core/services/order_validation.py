@@ -55,31 +55,37 @@ _ORDER_LIMITS = _limits(cast(Table, Order.__table__))
 _ITEM_LIMITS = _limits(cast(Table, OrderItem.__table__))
 
 
-def _check_row(row: Mapping[str, Any], limits: Limits, where: str) -> None:
+def _check_row(row: Mapping[str, Any], limits: Limits, item: str | None = None) -> None:
+    """Raise :class:`InputError` for the first value of ``row`` its column cannot hold;
+    ``item`` names the order item the row is (the field's name is then ``items[id].name``)."""
     lengths, integers, decimals = limits
     for name, limit in lengths.items():
         value = row.get(name)
         if isinstance(value, str) and len(value) > limit:
-            raise InputError(f"{where}{name}", f"longer than {limit} characters")
+            raise InputError(_field(name, item), f"longer than {limit} characters")
     for name in integers:
         value = row.get(name)
         if isinstance(value, int) and not -INT_MAX - 1 <= value <= INT_MAX:
-            raise InputError(f"{where}{name}", f"outside the range the hub stores (at most {INT_MAX})")
+            raise InputError(_field(name, item), f"outside the range the hub stores (at most {INT_MAX})")
     for name, bound in decimals.items():
         value = row.get(name)
         if isinstance(value, Decimal):
             if not value.is_finite():
-                raise InputError(f"{where}{name}", "is not a finite number")
+                raise InputError(_field(name, item), "is not a finite number")
             if abs(value) >= bound:
-                raise InputError(f"{where}{name}", f"must be less than {bound:,}")
+                raise InputError(_field(name, item), f"must be less than {bound:,}")
+
+
+def _field(name: str, item: str | None) -> str:
+    return name if item is None else f"items[{item[:40]}].{name}"
 
 
 def check_order(integration_id: int, order: ChannelOrder) -> PreparedOrder:
     """The order's rows; raises :class:`InputError` naming the first field the hub cannot store."""
     prepared = prepare(integration_id, order)
-    _check_row(prepared.row, _ORDER_LIMITS, "")
+    _check_row(prepared.row, _ORDER_LIMITS)
     for item in prepared.items:
-        _check_row(item, _ITEM_LIMITS, f"items[{item['channel_item_id'][:40]}].")
+        _check_row(item, _ITEM_LIMITS, item["channel_item_id"])
     if order.purchase_date.tzinfo is None:
         raise InputError("purchase_date", "has no time zone")
     return prepared
