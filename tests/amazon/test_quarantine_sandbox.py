@@ -33,7 +33,7 @@ def sandbox() -> Iterator[RunningSandbox]:
 
 @pytest.mark.parametrize(
     ("corruption", "reason"),
-    [("wrong_type", "createdTime: is missing"), ("long_field", "sku: longer than 200 characters")],
+    [("wrong_type", "createdTime: is missing"), ("long_field", "].sku: longer than 200 characters")],
 )
 def test_a_corrupted_order_is_quarantined_then_imported_once_amazon_fixes_it(
     session: Session, plugins: PluginManager, sandbox: RunningSandbox, corruption: str, reason: str
