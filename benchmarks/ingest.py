@@ -11,8 +11,11 @@ orders (one integration per sandbox marketplace, the ten imported by the orders 
   starts), in one process: validation, the bulk upsert, the lease and cursor, carrier
   selection, commits. Target: >= 25% of COPY's rate.
 - **COPY**: PostgreSQL's ``COPY`` of the rows just imported into empty copies of the order
-  tables (same columns, indexes and constraints): the database's own speed limit (the median
-  of three loads: a single one moves by tens of percent with a checkpoint).
+  tables with the same columns, indexes, checks and foreign keys: the database's own speed
+  limit for these rows (the median of three loads: a single one moves by tens of percent with
+  a checkpoint). The foreign keys cost PostgreSQL a lookup per order and two per item, which
+  the import's writes pay too; ``COPY noFK`` (copies without them, as ``LIKE ... INCLUDING
+  ALL`` makes them) is printed beside it.
 
 Also the time per order (target: at 500k within 10% of 10k) and the importing process's peak
 memory (target: growth < 20%). The load average is printed with each line: the machine is
@@ -133,7 +136,7 @@ def end_to_end(database_url: str, base_url: str, workers: int) -> None:
             {
                 "orders": sum(r["orders"] for r in results),
                 "seconds": elapsed,
-                "copy_seconds": copy_same_rows(sessions),
+                **copy_same_rows(sessions),
                 "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
             }
         )
@@ -188,33 +191,65 @@ COPY_RUNS = 3
 """COPY is timed this many times and the median kept: one load of a second or two moves by tens
 of percent with a checkpoint or autovacuum landing in it, and the ratio is the figure."""
 
+COPIED = ("orders", "order_items")
 
-def copy_same_rows(sessions: Any) -> float:
+
+def _foreign_keys(cursor: Any, table: str, prefix: str) -> list[str]:
+    """``table``'s foreign keys as ``ALTER TABLE`` clauses for its copy: ``CREATE TABLE ... (LIKE
+    ... INCLUDING ALL)`` copies indexes and checks but not these, and PostgreSQL checks each
+    inserted row against them (orders against integrations, items against orders and
+    products), as it does on the import's own writes. A key to a copied table points at its copy."""
+    cursor.execute(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = to_regclass(%s) AND contype = 'f'",
+        (table,),
+    )
+    clauses = []
+    for (definition,) in cursor.fetchall():
+        for copied in COPIED:
+            definition = definition.replace(f"REFERENCES {copied}(", f"REFERENCES {prefix}{copied}(")
+        clauses.append(f"ADD {definition}")
+    return clauses
+
+
+def copy_same_rows(sessions: Any) -> dict[str, float]:
     """Seconds PostgreSQL's COPY takes to load the very rows just imported into empty copies of
-    the order tables (same columns, indexes and constraints): the database's own speed limit.
-    The median of :data:`COPY_RUNS` loads, each into freshly emptied copies."""
+    the order tables: the database's own speed limit. ``copy_seconds``: copies with the same
+    columns, indexes, checks and foreign keys as the tables (what the import's own writes
+    pay); ``copy_no_fk_seconds``: copies without the foreign keys. Each the median of
+    :data:`COPY_RUNS` loads into freshly emptied copies, the two kinds taking turns."""
     with sessions() as session:
         cursor = session.connection().connection.driver_connection.cursor()
         dumps = {}
-        for table in ("orders", "order_items"):
+        for table in COPIED:
             buffer = io.BytesIO()
             with cursor.copy(f"COPY {table} TO STDOUT") as copy:
                 for block in copy:
                     buffer.write(block)
             dumps[table] = buffer.getvalue()
-            cursor.execute(f"CREATE TABLE copy_{table} (LIKE {table} INCLUDING ALL)")
+            for prefix in ("copy_", "keyed_"):
+                cursor.execute(f"CREATE TABLE {prefix}{table} (LIKE {table} INCLUDING ALL)")
+            keys = _foreign_keys(cursor, table, "keyed_")
+            if keys:
+                cursor.execute(f"ALTER TABLE keyed_{table} " + ", ".join(keys))
         session.commit()
-        times = []
-        for _ in range(COPY_RUNS):
-            cursor.execute("TRUNCATE " + ", ".join(f"copy_{table}" for table in dumps))
+
+        def load(prefix: str) -> float:
+            cursor.execute("TRUNCATE " + ", ".join(f"{prefix}{table}" for table in dumps))
             session.commit()
             started = time.perf_counter()
             for table, data in dumps.items():
-                with cursor.copy(f"COPY copy_{table} FROM STDIN") as copy:
+                with cursor.copy(f"COPY {prefix}{table} FROM STDIN") as copy:
                     copy.write(data)
             session.commit()
-            times.append(time.perf_counter() - started)
-        return sorted(times)[len(times) // 2]
+            return time.perf_counter() - started
+
+        times: dict[str, list[float]] = {"keyed_": [], "copy_": []}
+        for _ in range(COPY_RUNS):
+            for prefix, runs in times.items():
+                runs.append(load(prefix))
+        keyed, plain = (sorted(runs)[COPY_RUNS // 2] for runs in times.values())
+        return {"copy_seconds": keyed, "copy_no_fk_seconds": plain}
 
 
 def _in_fresh_schema(database: str, args: list[str], base_url: str) -> dict[str, float]:
@@ -299,8 +334,10 @@ def main() -> None:
     ends = " ".join(f"{f'e2e x{n}':>9}" for n in args.workers)
     print(
         f"{'seeded':>9} {'imported':>9} {ends} {'write':>9} {'COPY':>9} {'write/COPY':>10} "
-        f"{'us/order':>9} {'peak MB':>9} load   (orders/s; us/order and peak MB: 1 worker)"
+        f"{'COPY noFK':>9} {'w/noFK':>7} {'us/order':>9} {'peak MB':>9} load"
     )
+    print("(orders/s; COPY: same indexes, checks and foreign keys; noFK: without the foreign keys;")
+    print(" us/order and peak MB: 1 worker)")
     results = []
     for size in args.sizes:
         r = run_size(size, args.database, args.workers)
@@ -308,12 +345,14 @@ def main() -> None:
         rates = " ".join(f"{x['orders'] / x['seconds']:>9.0f}" for x in r["runs"].values())
         write_rate = r["write"]["orders"] / r["write"]["seconds"]
         copy_rate = one["orders"] / one["copy_seconds"]
+        plain_rate = one["orders"] / one["copy_no_fk_seconds"]
         per_order = one["seconds"] / one["orders"] * 1e6
         results.append((one["seconds"] / one["orders"], one["peak_rss_mb"]))
         load = "/".join(f"{x:.1f}" for x in os.getloadavg())
         print(
             f"{size:>9} {one['orders']:>9} {rates} {write_rate:>9.0f} {copy_rate:>9.0f} "
-            f"{write_rate / copy_rate:>10.1%} {per_order:>9.0f} {one['peak_rss_mb']:>9.1f} {load}"
+            f"{write_rate / copy_rate:>10.1%} {plain_rate:>9.0f} {write_rate / plain_rate:>7.1%} "
+            f"{per_order:>9.0f} {one['peak_rss_mb']:>9.1f} {load}"
         )
     if len(results) > 1:
         (first_time, first_peak), (last_time, last_peak) = results[0], results[-1]

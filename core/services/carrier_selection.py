@@ -50,7 +50,7 @@ CODE_LENGTH = cast(String, ORDERS.c.carrier_code.type).length or 64
 """The longest carrier or service code an order stores."""
 log = get_logger(__name__)
 CHUNK = 5_000
-"""Orders decided per round of queries: one import batch (4,000, the orders stream's ``ORDER_BATCH``)
+"""Orders decided per round of queries: one import batch (3,500, the orders stream's ``ORDER_BATCH``)
 fits in a single round."""
 
 

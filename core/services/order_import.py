@@ -266,6 +266,12 @@ def upsert_prepared(
     return result
 
 
+def has_orders(session: Session, integration_id: int) -> bool:
+    """Whether the integration has any order stored (a first import has none to look up)."""
+    found = session.scalar(select(Order.id).where(Order.integration_id == integration_id).limit(1))
+    return found is not None
+
+
 def _stored(session: Session, integration_id: int, keys: list[str]) -> dict[str, Any]:
     """The stored orders among these channel order ids, with what a channel change compares."""
     rows = session.execute(

@@ -5,8 +5,9 @@ both waits release the GIL, so a reader thread a few pages ahead roughly overlap
 queue is bounded, so memory stays flat however many orders the channel has; an exception in
 the reader is raised in the consumer, where the stream's error handling sees it.
 
-:meth:`Prefetched.ready` tells the consumer whether another page is already waiting, so it
-can batch pages that arrive faster than it writes and commit at once when the channel is slow.
+:meth:`Prefetched.ready` tells the consumer whether another page arrives within a moment, so
+it can batch pages that arrive faster than it writes and commit at once when the channel is
+slow.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 _DONE = object()
+_NOTHING = object()
 
 
 class Prefetched(Generic[T]):
@@ -28,10 +30,21 @@ class Prefetched(Generic[T]):
         self._source = source
         self._items: queue.Queue[object] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
+        self._next: object = _NOTHING  # an item ready() took off the queue, handed out next
 
-    def ready(self) -> bool:
-        """True when the next item (or the end, or an error) is already here: no wait for it."""
-        return not self._items.empty()
+    def ready(self, wait: float = 0.0) -> bool:
+        """True when the next item (or the end, or an error) is here, or arrives within ``wait``
+        seconds: a reader that is busy for a moment (decoding, validating) is not a slow channel."""
+        if self._next is _NOTHING:
+            try:
+                self._next = self._items.get(timeout=wait) if wait > 0 else self._items.get_nowait()
+            except queue.Empty:
+                return False
+        return True
+
+    def _take(self) -> object:
+        item, self._next = self._next, _NOTHING
+        return self._items.get() if item is _NOTHING else item
 
     def _read(self) -> None:
         try:
@@ -53,7 +66,7 @@ class Prefetched(Generic[T]):
         reader.start()
         try:
             while True:
-                item = self._items.get()
+                item = self._take()
                 if item is _DONE:
                     return
                 if isinstance(item, BaseException):

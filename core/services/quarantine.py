@@ -190,13 +190,33 @@ def take_orders(
 ) -> WriteResult:
     """Validate each order, write the good ones, quarantine the rest; the caller commits.
 
-    Validation is its own step before the write. If the database still refuses the batch
-    (a constraint validation does not know), each order is written in its own savepoint so
-    only the ones it refuses are quarantined and the rest of the batch commits.
-    ``look_up_stored``: see :func:`core.services.order_import.upsert_prepared`.
+    Validation is its own step before the write (:func:`take_checked` takes orders already
+    through it). ``look_up_stored``: see :func:`core.services.order_import.upsert_prepared`.
     """
     good, bad = order_validation.validate_orders(integration_id, orders)
-    bad = [*failures, *bad]
+    return take_checked(
+        session, integration_id, good, [*failures, *bad], cursor, choose, look_up_stored=look_up_stored
+    )
+
+
+def take_checked(
+    session: Session,
+    integration_id: int,
+    good: Sequence[order_import.PreparedOrder],
+    bad: Sequence[RecordFailure] = (),
+    cursor: str | None = None,
+    choose: order_import.CarrierChooser | None = None,
+    *,
+    look_up_stored: bool = True,
+) -> WriteResult:
+    """Write orders that passed :func:`core.services.order_validation.validate_orders`,
+    quarantine ``bad``; the caller commits.
+
+    If the database still refuses the batch (a constraint validation does not know), each
+    order is written in its own savepoint so only the ones it refuses are quarantined and the
+    rest of the batch commits.
+    """
+    bad = list(bad)
     try:
         with session.begin_nested():
             imported = order_import.upsert_prepared(

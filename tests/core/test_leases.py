@@ -107,6 +107,23 @@ def test_unthrottled_pages_are_still_written_in_big_batches(session: Session, wo
     assert max(batches) >= orders_stream.ORDER_BATCH and len(batches) < pages // 2, batches
 
 
+def test_pages_a_moment_apart_are_batched_not_committed_one_by_one(
+    session: Session, world: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backfill's reader needs a few milliseconds per page (fetch, decode, validate): that is
+    not a paced channel, so the batch waits for the next page instead of committing each."""
+    monkeypatch.setattr(orders_stream, "ORDER_BATCH", 1_000)
+    CHANNEL.orders = [channel_order(n) for n in range(3_000)]
+    CHANNEL.page_delay = orders_stream.PAGE_GRACE / 5
+    sessions, plugins, integration_id = world
+    batches: list[int] = []
+    result = sync.run_stream(
+        sessions, plugins, integration_id, "orders", progress=lambda _what, n: batches.append(n)
+    )
+    assert result.counts["created"] == 3_000
+    assert batches == [1_000, 1_000, 1_000], batches
+
+
 def test_a_runner_whose_stream_was_taken_over_stops_before_its_next_write(
     session: Session, world: tuple, short_lease: None
 ) -> None:

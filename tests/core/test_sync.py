@@ -334,19 +334,8 @@ def test_settings_stream_rejects_unknown_streams(world: tuple) -> None:
         run(world, "stock")
 
 
-def test_after_an_all_new_batch_the_stream_skips_the_lookup_and_still_updates_a_repeat(
-    session: Session, world: tuple, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A first import looks its batches' stored orders up only until a batch finds none; an
-    order the channel sends again later (updated while we paged) is still updated, not copied."""
-    monkeypatch.setattr(orders_stream, "ORDER_BATCH", 3)
-    CHANNEL.page_size = 3
-    CHANNEL.orders = [
-        *(channel_order(n) for n in range(6)),
-        dataclasses.replace(channel_order(2), status=ChannelOrderStatus.SHIPPED),
-        channel_order(6),
-        channel_order(7),
-    ]
+def _count_lookups(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of channel order ids each lookup of stored orders asks for, as they happen."""
     lookups: list[int] = []
     real = order_import._stored
 
@@ -355,13 +344,59 @@ def test_after_an_all_new_batch_the_stream_skips_the_lookup_and_still_updates_a_
         return real(session, integration_id, keys)
 
     monkeypatch.setattr(order_import, "_stored", counted)
+    return lookups
+
+
+def test_a_first_import_skips_the_lookup_and_still_updates_a_repeat(
+    session: Session, world: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no order stored yet, no batch is looked up before its write; an order the channel
+    sends again later (updated while we paged) is refused by the unique key, looked up and
+    updated, not copied."""
+    monkeypatch.setattr(orders_stream, "ORDER_BATCH", 3)
+    CHANNEL.page_size = 3
+    CHANNEL.orders = [
+        *(channel_order(n) for n in range(6)),
+        dataclasses.replace(channel_order(2), status=ChannelOrderStatus.SHIPPED),
+        channel_order(6),
+        channel_order(7),
+    ]
+    lookups = _count_lookups(monkeypatch)
 
     result = run(world, "orders")
 
     assert result.error is None
     assert (result.counts["created"], result.counts["updated"]) == (8, 1)
-    assert lookups == [3, 1]  # batch 1 looked up; batch 2 did not; batch 3 only the refused repeat
+    assert lookups == [1]  # only the refused repeat, after the third batch's write
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Order)) == 8
     status = session.scalar(select(Order.status).where(Order.channel_order_id == "202-0000002"))
+    assert status is OrderStatus.SHIPPED
+
+
+def test_an_import_with_orders_stored_looks_up_until_a_batch_finds_none(
+    session: Session, world: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the integration has orders, batches are looked up before their write until one
+    finds none of its orders stored; a repeat in the first batch is updated, not copied."""
+    monkeypatch.setattr(orders_stream, "ORDER_BATCH", 3)
+    CHANNEL.page_size = 3
+    CHANNEL.orders = [channel_order(n) for n in range(3)]
+    run(world, "orders")
+    CHANNEL.orders += [
+        dataclasses.replace(channel_order(1), status=ChannelOrderStatus.SHIPPED),
+        channel_order(3),
+        channel_order(4),
+        *(channel_order(n) for n in range(5, 11)),
+    ]
+    lookups = _count_lookups(monkeypatch)
+
+    result = run(world, "orders")
+
+    assert result.error is None
+    assert (result.counts["created"], result.counts["updated"]) == (8, 1)
+    assert lookups == [3, 3]  # the repeat's batch, then one of only new orders; the third skips
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Order)) == 11
+    status = session.scalar(select(Order.status).where(Order.channel_order_id == "202-0000001"))
     assert status is OrderStatus.SHIPPED
