@@ -18,7 +18,7 @@ from typing import IO, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.db.models import Integration, Order, OrderStatus, SyncCursor
+from core.db.models import TO_SHIP_STATUSES, Integration, Order, OrderStatus, SyncCursor
 from core.dto import Fulfilment
 from core.errors import InputError
 from core.json_convention import integration_ref, money, number, timestamp
@@ -188,9 +188,9 @@ def order_page(
         query = query.where(Order.status.not_in(orders.CLOSED))
     if integration_id is not None:
         query = query.where(Order.integration_id == integration_id)
-    if late_risk:
+    if late_risk:  # the CLI's ship queue's rule (orders.is_late_risk): paid and not shipped yet
         query = query.where(
-            Order.status.in_(catalog.UNSHIPPED), Order.ship_by <= datetime.now(UTC) + orders.LATE_RISK_WITHIN
+            Order.status.in_(TO_SHIP_STATUSES), Order.ship_by <= datetime.now(UTC) + orders.LATE_RISK_WITHIN
         )
     rows = [
         {

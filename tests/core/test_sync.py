@@ -347,6 +347,14 @@ def _count_lookups(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return lookups
 
 
+def _assert_stored_once(session: Session, orders: int, *, shipped: str) -> None:
+    """``orders`` orders stored, the repeated one (``shipped``) updated in place, not copied."""
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Order)) == orders
+    status = session.scalar(select(Order.status).where(Order.channel_order_id == shipped))
+    assert status is OrderStatus.SHIPPED
+
+
 def test_a_first_import_skips_the_lookup_and_still_updates_a_repeat(
     session: Session, world: tuple, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -368,10 +376,7 @@ def test_a_first_import_skips_the_lookup_and_still_updates_a_repeat(
     assert result.error is None
     assert (result.counts["created"], result.counts["updated"]) == (8, 1)
     assert lookups == [1]  # only the refused repeat, after the third batch's write
-    session.expire_all()
-    assert session.scalar(select(func.count()).select_from(Order)) == 8
-    status = session.scalar(select(Order.status).where(Order.channel_order_id == "202-0000002"))
-    assert status is OrderStatus.SHIPPED
+    _assert_stored_once(session, 8, shipped="202-0000002")
 
 
 def test_an_import_with_orders_stored_looks_up_until_a_batch_finds_none(
@@ -396,7 +401,4 @@ def test_an_import_with_orders_stored_looks_up_until_a_batch_finds_none(
     assert result.error is None
     assert (result.counts["created"], result.counts["updated"]) == (8, 1)
     assert lookups == [3, 3]  # the repeat's batch, then one of only new orders; the third skips
-    session.expire_all()
-    assert session.scalar(select(func.count()).select_from(Order)) == 11
-    status = session.scalar(select(Order.status).where(Order.channel_order_id == "202-0000001"))
-    assert status is OrderStatus.SHIPPED
+    _assert_stored_once(session, 11, shipped="202-0000001")

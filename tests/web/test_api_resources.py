@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,8 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db.models import OrderStatus, OutboxEntry, OutboxKind
+from core.db.base import utcnow
+from core.db.models import TO_SHIP_STATUSES, Order, OrderStatus, OutboxEntry, OutboxKind
 from core.plugins import PluginManager
+from core.services import orders
 from tests.web.conftest import Shop, bearer, order_status, seed
 
 
@@ -249,3 +252,20 @@ def test_closed_orders_show_only_when_asked(client: TestClient, shop: Shop, sess
     assert open_ids == shop.order_ids[:2]  # soonest ship-by first
     every = client.get("/api/v1/orders", params={"include_closed": True}, headers=host).json()["items"]
     assert [o["id"] for o in every] == shop.order_ids
+
+
+def test_the_late_risk_filter_lists_what_the_cli_flags_late(
+    client: TestClient, shop: Shop, session: Session
+) -> None:
+    """Paid orders due within a day (or overdue); an unpaid one is not the warehouse's to rush."""
+    unpaid, overdue, later = (session.get(Order, i) for i in shop.order_ids)
+    assert unpaid is not None and overdue is not None and later is not None
+    unpaid.status = OrderStatus.AWAITING_PAYMENT
+    unpaid.ship_by = overdue.ship_by = datetime.now(UTC) - timedelta(hours=1)
+    later.ship_by = datetime.now(UTC) + timedelta(days=3)
+    session.commit()
+    late = client.get("/api/v1/orders", params={"late_risk": True}, headers=bearer(shop, "operator")).json()
+    flagged = [
+        r.order_id for r in orders.ship_queue(session, now=utcnow(), statuses=TO_SHIP_STATUSES) if r.late_risk
+    ]
+    assert [o["id"] for o in late["items"]] == flagged == [overdue.id]
