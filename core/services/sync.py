@@ -112,14 +112,14 @@ def run_stream(
         choose_carriers = partial(carrier_selection.choose_for_import, plugins=plugins)
         sweep = plugins
     keeper = LeaseKeeper(sessions, integration_id, stream, owner, job_id=job_id)
-    runner = Runner(sessions, integration, stream, owner, progress, keeper)
+    runner = Runner(sessions, integration, stream, owner, progress, keeper, choose_carriers)
     every = interval(integration, stream)
     error: str | None = None
     try:
         connector = integrations.build_connector(integration, plugins)
         try:
             with keeper:
-                streams.BY_NAME[stream].run(runner, connector, choose_carriers)
+                streams.BY_NAME[stream].run(runner, connector)
                 if stream == "orders" and sweep is not None:
                     _sweep_carriers(runner, sweep)
         finally:

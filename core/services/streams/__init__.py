@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from core.services.order_import import CarrierChooser
 from core.services.streams.inventory import InventoryStream
 from core.services.streams.mcf import McfStream
 from core.services.streams.orders import OrdersStream
@@ -25,7 +24,7 @@ class Stream(Protocol):
     @property
     def name(self) -> str: ...
 
-    def run(self, runner: Runner, connector: ChannelConnector, choose: CarrierChooser | None) -> None:
+    def run(self, runner: Runner, connector: ChannelConnector) -> None:
         """Do one run: read or push in batches, each committed under ``runner``'s lease."""
 
 

@@ -6,7 +6,6 @@ from core.dto import (
     RecordFailure,
 )
 from core.logs import get_logger
-from core.services.order_import import CarrierChooser
 from core.services.streams.products import upsert_listings
 from core.services.streams.runner import Runner
 from core.types import ChannelConnector
@@ -14,7 +13,7 @@ from core.types import ChannelConnector
 log = get_logger(__name__)
 
 
-def _inventory(runner: Runner, connector: ChannelConnector, _choose: object) -> None:
+def _inventory(runner: Runner, connector: ChannelConnector) -> None:
     for batch in connector.fetch_inventory():
         levels = [level for level in batch if level.quantity >= 0]
         with runner.sessions() as session:
@@ -33,5 +32,5 @@ class InventoryStream:
 
     name = "inventory"
 
-    def run(self, runner: Runner, connector: ChannelConnector, choose: CarrierChooser | None) -> None:
-        _inventory(runner, connector, choose)
+    def run(self, runner: Runner, connector: ChannelConnector) -> None:
+        _inventory(runner, connector)

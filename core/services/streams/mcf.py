@@ -15,14 +15,13 @@ from core.dto import (
     FulfilmentUpdate,
 )
 from core.logs import get_logger
-from core.services.order_import import CarrierChooser
 from core.services.streams.runner import Runner
 from core.types import ChannelConnector
 
 log = get_logger(__name__)
 
 
-def _mcf(runner: Runner, connector: ChannelConnector, _choose: object) -> None:
+def _mcf(runner: Runner, connector: ChannelConnector) -> None:
     cursor = runner.saved_cursor()
     for page in connector.fetch_fulfilment_updates(cursor):
         with runner.sessions() as session:
@@ -65,5 +64,5 @@ class McfStream:
 
     name = "mcf"
 
-    def run(self, runner: Runner, connector: ChannelConnector, choose: CarrierChooser | None) -> None:
-        _mcf(runner, connector, choose)
+    def run(self, runner: Runner, connector: ChannelConnector) -> None:
+        _mcf(runner, connector)

@@ -24,7 +24,7 @@ from core.services import (
     order_validation,
     quarantine,
 )
-from core.services.order_import import CarrierChooser, PreparedOrder
+from core.services.order_import import PreparedOrder
 from core.services.prefetch import prefetched
 from core.services.streams.runner import Runner
 from core.types import ChannelConnector
@@ -67,7 +67,7 @@ def _checked(pages: Iterable[OrdersPage], integration_id: int) -> Iterator[_Chec
         yield _CheckedPage(good, [*page.failures, *bad], page.cursor)
 
 
-def _orders(runner: Runner, connector: ChannelConnector, choose: CarrierChooser | None) -> None:
+def _orders(runner: Runner, connector: ChannelConnector) -> None:
     integration = runner.integration
     cursor = runner.saved_cursor()
     history = int(integration.settings.get("history_days", 30))
@@ -83,7 +83,13 @@ def _orders(runner: Runner, connector: ChannelConnector, choose: CarrierChooser 
         with runner.sessions() as session:
             runner.fence(session)
             written = quarantine.take_checked(
-                session, integration.id, pending, failures, page_cursor, choose, look_up_stored=not all_new
+                session,
+                integration.id,
+                pending,
+                failures,
+                page_cursor,
+                runner.choose,
+                look_up_stored=not all_new,
             )
             result = written.imported
             if written.quarantined:
@@ -105,7 +111,7 @@ def _orders(runner: Runner, connector: ChannelConnector, choose: CarrierChooser 
         failures.clear()
         saved = page_cursor
 
-    _retry_quarantined(runner, connector, choose)
+    _retry_quarantined(runner, connector)
     with runner.sessions() as session:  # a first import (none stored yet) skips it from the start
         all_new = not order_import.has_orders(session, integration.id)
     pages = prefetched(_checked(connector.fetch_orders(cursor, since=since), integration.id), PREFETCH_PAGES)
@@ -121,7 +127,7 @@ def _orders(runner: Runner, connector: ChannelConnector, choose: CarrierChooser 
         flush(last_cursor)
 
 
-def _retry_quarantined(runner: Runner, connector: ChannelConnector, choose: CarrierChooser | None) -> None:
+def _retry_quarantined(runner: Runner, connector: ChannelConnector) -> None:
     """Ask the channel again for quarantined orders before the new ones; the cursor stays."""
     with runner.sessions() as session:
         refs = quarantine.retryable_orders(session, runner.integration.id)
@@ -131,7 +137,7 @@ def _retry_quarantined(runner: Runner, connector: ChannelConnector, choose: Carr
     with runner.sessions() as session:
         runner.fence(session)
         written = quarantine.take_orders(
-            session, runner.integration.id, page.orders, page.failures, choose=choose
+            session, runner.integration.id, page.orders, page.failures, choose=runner.choose
         )
         runner.commit_batch(session)
     runner.run.add("created", written.imported.created)
@@ -145,5 +151,5 @@ class OrdersStream:
 
     name = "orders"
 
-    def run(self, runner: Runner, connector: ChannelConnector, choose: CarrierChooser | None) -> None:
-        _orders(runner, connector, choose)
+    def run(self, runner: Runner, connector: ChannelConnector) -> None:
+        _orders(runner, connector)

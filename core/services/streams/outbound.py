@@ -23,14 +23,13 @@ from core.services import (
     catalog,
     outbox_push,
 )
-from core.services.order_import import CarrierChooser
 from core.services.streams.runner import Runner
 from core.types import ChannelConnector
 
 log = get_logger(__name__)
 
 
-def _outbound(runner: Runner, connector: ChannelConnector, _choose: object) -> None:
+def _outbound(runner: Runner, connector: ChannelConnector) -> None:
     for kind in (OutboxKind.QUANTITY, OutboxKind.PRICE):
         _push(runner, connector, kind)
 
@@ -187,5 +186,5 @@ class OutboundStream:
 
     name = "outbound"
 
-    def run(self, runner: Runner, connector: ChannelConnector, choose: CarrierChooser | None) -> None:
-        _outbound(runner, connector, choose)
+    def run(self, runner: Runner, connector: ChannelConnector) -> None:
+        _outbound(runner, connector)

@@ -23,7 +23,6 @@ from core.services import (
     catalog,
     quarantine,
 )
-from core.services.order_import import CarrierChooser
 from core.services.streams.runner import Runner
 from core.types import ChannelConnector
 
@@ -87,7 +86,7 @@ def upsert_listings(
             runner.run.add("stock_conflicts", len(adoption.conflicts))
 
 
-def _products(runner: Runner, connector: ChannelConnector, _choose: object) -> None:
+def _products(runner: Runner, connector: ChannelConnector) -> None:
     first_import = runner.first_run()
     for batch in connector.fetch_products():
         good, bad = _valid_products(batch)
@@ -117,5 +116,5 @@ class ProductsStream:
 
     name = "products"
 
-    def run(self, runner: Runner, connector: ChannelConnector, choose: CarrierChooser | None) -> None:
-        _products(runner, connector, choose)
+    def run(self, runner: Runner, connector: ChannelConnector) -> None:
+        _products(runner, connector)

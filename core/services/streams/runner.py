@@ -20,6 +20,7 @@ from core.services import (
     quarantine,
     stream_lock,
 )
+from core.services.order_import import CarrierChooser
 from core.services.stream_lock import LeaseKeeper
 
 log = get_logger(__name__)
@@ -78,6 +79,7 @@ class Runner:
         owner: str,
         progress: Progress | None,
         keeper: LeaseKeeper,
+        choose: CarrierChooser | None = None,
     ) -> None:
         self.sessions = sessions
         self.integration = integration
@@ -85,6 +87,7 @@ class Runner:
         self.owner = owner
         self.progress = progress or (lambda _what, _n: None)
         self.keeper = keeper
+        self.choose = choose  # decides a batch's new unshipped orders' carriers, in its transaction
         self.run = StreamRun(integration.alias, stream)
 
     def saved_cursor(self) -> str | None:
