@@ -109,8 +109,9 @@ def import_orders(database_url: str, ids: list[int]) -> None:
         created += sync.run_stream(sessions, plugins, integration_id, "orders").counts.get("created", 0)
     finished = time.time()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    times = {"started": started, "finished": finished}
-    print(json.dumps({"orders": created, **times, "peak_rss_mb": peak / 1024}))
+    print(
+        json.dumps({"orders": created, "started": started, "finished": finished, "peak_rss_mb": peak / 1024})
+    )
 
 
 def end_to_end(database_url: str, base_url: str, workers: int) -> None:

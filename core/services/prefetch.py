@@ -37,7 +37,7 @@ class Prefetched(Generic[T]):
         seconds: a reader that is busy for a moment (decoding, validating) is not a slow channel."""
         if self._next is _NOTHING:
             try:
-                self._next = self._items.get(timeout=wait) if wait > 0 else self._items.get_nowait()
+                self._next = self._items.get(timeout=wait)
             except queue.Empty:
                 return False
         return True
