@@ -267,7 +267,9 @@ class OrderItem(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    # no index of its own: the unique key (order_id, channel_item_id) starts with it and serves
+    # every lookup by order, and each index is one more write per imported item
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="SET NULL"))
     channel_item_id: Mapped[str] = mapped_column(String(100))
     sku: Mapped[str] = mapped_column(String(200), index=True)
